@@ -1,0 +1,137 @@
+// smol/ops.h — the f32 transformer ops of the forward pass: RMSNorm, RoPE (NORM style),
+// softmax, SiLU-gate multiply, residual add, f16 row conversion, and causal GQA attention over
+// an f16 KV cache.
+//
+// Goals: one reference (scalar) implementation per op that is the executable spec, with AVX2 and
+// AVX-512 tiers chosen once at start-up (CPUID, or env SMOL_ISA=scalar|avx2|avx512); numerics
+// that follow llama.cpp's CPU backend where that is cheap (documented per op); no allocation in
+// any op (attention takes a caller-owned scratch buffer).
+// Non-goals: in-kernel input validation (shapes are programmer invariants, checked with
+// SMOL_CHECK), quantized activations, NEOX-style RoPE, YaRN / rope scaling, sliding windows.
+//
+// Shapes are written [outer][inner]; the last index is contiguous. All pointers may be unaligned.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace smol::kernels {
+
+// ---------------------------------------------------------------------------------------------
+// Elementwise / row ops. Unless stated, `out` may alias an input exactly (in-place) but must not
+// partially overlap one.
+
+// out[i] = (x[i] * s) * weight[i], s = 1 / sqrtf(mean(x^2) + eps).
+// As llama.cpp: each square is a float product, the sum is accumulated in double, mean and s are
+// float, and the two multiplies round separately.
+void rms_norm(const float* x, const float* weight, float* out, int64_t n, float eps);
+
+// rms_norm on each of n_rows contiguous rows: x, out [n_rows][n]; one weight [n] for all rows.
+// Rows are independent (threaded with OpenMP when n_rows is large; results never depend on the
+// thread count).
+void rms_norm_rows(const float* x, const float* weight, float* out, int64_t n_rows, int64_t n,
+                   float eps);
+
+// RoPE, llama.cpp NORM mode (rotates adjacent pairs), in place on x [n_heads][head_dim] of one
+// token at position pos. head_dim must be even; the whole head is rotated (n_rot = head_dim).
+// For pair i in 0..head_dim/2-1:
+//   theta_i = pos * freq_base^(-2i/head_dim), built as ggml does: theta_0 = (float)pos, then
+//             theta_{i+1} = theta_i * theta_scale in float, theta_scale = powf(base, -2/head_dim);
+//   x[2i]   <- x[2i] cos(theta_i) - x[2i+1] sin(theta_i)
+//   x[2i+1] <- x[2i] sin(theta_i) + x[2i+1] cos(theta_i)      (cosf / sinf of the float theta)
+// NoPE layers (SmolLM3: (layer + 1) % 4 == 0) simply do not call it: identity.
+void rope_norm(float* x, int n_heads, int head_dim, int64_t pos, float freq_base);
+
+// rope_norm for n_tokens tokens: x [n_tokens][n_heads][head_dim], token t at position pos[t].
+void rope_norm_tokens(float* x, int n_tokens, int n_heads, int head_dim, const int64_t* pos,
+                      float freq_base);
+
+// In-place softmax over x[0..n): x[i] = exp(x[i] - max) / sum. n >= 1. A row of all -inf is a
+// programmer error (no defined result).
+void softmax(float* x, int64_t n);
+
+// out[i] = silu(gate[i]) * up[i], silu(z) = z / (1 + exp(-z)). The SIMD tiers use a polynomial
+// exp accurate to a few ulp (as does llama.cpp's).
+void silu_mul(const float* gate, const float* up, float* out, int64_t n);
+
+// out[i] = a[i] + b[i] (residual add; out may be a or b).
+void add(const float* a, const float* b, float* out, int64_t n);
+
+// IEEE binary16 row conversions, round-to-nearest-even; bit-identical in every tier (F16C).
+void f32_to_f16_row(const float* x, uint16_t* out, int64_t n);
+void f16_to_f32_row(const uint16_t* x, float* out, int64_t n);
+
+// ---------------------------------------------------------------------------------------------
+// KV cache and attention.
+//
+// One layer's cache: K and V are each [n_head_kv][n_ctx][head_dim] binary16 values, so all
+// positions of one KV head are contiguous (decode streams one KV head's rows in order; the query
+// heads that share it reuse every row while it is in L1). Total per layer:
+// 2 * n_head_kv * n_ctx * head_dim * 2 bytes (SmolLM3, n_ctx 4096: 8 MiB per layer).
+// The view does not own memory; the engine allocates `elements()` uint16_t for each of k and v.
+struct KvCacheView {
+  uint16_t* k = nullptr;  // [n_head_kv][n_ctx][head_dim]
+  uint16_t* v = nullptr;  // [n_head_kv][n_ctx][head_dim]
+  int n_head_kv = 0;
+  int n_ctx = 0;  // capacity in positions
+  int head_dim = 0;
+
+  size_t elements() const {
+    return static_cast<size_t>(n_head_kv) * static_cast<size_t>(n_ctx) *
+           static_cast<size_t>(head_dim);
+  }
+  // Offset of (kv head g, position p) in k or v.
+  size_t offset(int g, int64_t p) const {
+    return (static_cast<size_t>(g) * static_cast<size_t>(n_ctx) + static_cast<size_t>(p)) *
+           static_cast<size_t>(head_dim);
+  }
+};
+
+// Stores one token's k and v (each [n_head_kv][head_dim] f32, rounded to f16) at position pos.
+// 0 <= pos < n_ctx.
+void kv_store(const KvCacheView& cache, int64_t pos, const float* k, const float* v);
+
+// Stores n_tokens tokens at positions pos0..pos0+n_tokens-1; k, v [n_tokens][n_head_kv][head_dim].
+void kv_store_tokens(const KvCacheView& cache, int64_t pos0, int n_tokens, const float* k,
+                     const float* v);
+
+// Number of floats of scratch that attention() needs for a cache shaped like `cache`, n_head
+// query heads and up to n_threads OpenMP threads (omp_get_max_threads() at call time is used,
+// capped by what the scratch holds). Independent of n_tokens. Grows with n_ctx (decode keeps
+// the full score row of each query head): per thread about
+// (n_head / n_head_kv) * (n_ctx + head_dim) floats, plus a fixed prefill tile (~0.6 MiB per
+// thread for SmolLM3 shapes).
+size_t attention_scratch_floats(const KvCacheView& cache, int n_head, int n_threads);
+
+// Causal GQA attention for n_tokens query tokens at positions pos0 .. pos0+n_tokens-1, whose k/v
+// are already stored in the cache.
+//   q   [n_tokens][n_head][head_dim] f32
+//   out [n_tokens][n_head][head_dim] f32 (must not overlap q)
+// Query head h uses KV head h / (n_head / n_head_kv); token t attends to cache positions
+// 0 .. pos0 + t. out = softmax(scale * q . k^T) . v, accumulated in f32.
+// As llama.cpp (f16 cache, no flash attention): q is rounded to f16 before the q.k dot.
+// Unlike llama.cpp: the probabilities are not rounded to f16 before the product with V, and
+// prefill (n_tokens > 1) uses an online softmax over blocks of cache positions, so decode and
+// prefill agree to f32 rounding rather than bit for bit.
+// Threaded with OpenMP over KV heads (decode) or KV heads x query tiles (prefill); the result does
+// not depend on the thread count. No allocation. Requirements (SMOL_CHECK): n_head % n_head_kv
+// == 0, pos0 >= 0, n_tokens >= 1, pos0 + n_tokens <= n_ctx, scratch_floats >= the value of
+// attention_scratch_floats(cache, n_head, 1).
+void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos0, int n_tokens,
+               float scale, float* out, float* scratch, size_t scratch_floats);
+
+// ---------------------------------------------------------------------------------------------
+// Instruction-set tier of the ops above. Chosen once from CPUID (best available), overridden by
+// env SMOL_ISA=scalar|avx2|avx512 (an unsupported request falls back to the best supported tier
+// below it). The AVX2 tier needs AVX2+FMA+F16C; the AVX-512 tier needs AVX-512F/BW/DQ/VL.
+// TODO(lead): unify with the quant kernels' tier selection once both exist.
+enum class OpsIsa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
+
+OpsIsa ops_active_isa();
+bool ops_isa_supported(OpsIsa isa);
+const char* ops_isa_name(OpsIsa isa);
+// Tests and benchmarks only: switches the tier for the whole process. Must not run concurrently
+// with any op. SMOL_CHECKs that the tier is supported.
+void ops_force_isa(OpsIsa isa);
+
+}  // namespace smol::kernels
