@@ -3,7 +3,8 @@
 // an f16 KV cache.
 //
 // Goals: one reference (scalar) implementation per op that is the executable spec, with AVX2 and
-// AVX-512 tiers chosen once at start-up (CPUID, or env SMOL_ISA=scalar|avx2|avx512); numerics
+// AVX-512 tiers; the tier is the one smol/kernels.h selected (CPUID, env
+// SMOL_ISA=scalar|avx2|avx512, or set_isa() in tests and benchmarks); numerics
 // that follow llama.cpp's CPU backend where that is cheap (documented per op); no allocation in
 // any op (attention takes a caller-owned scratch buffer).
 // Non-goals: in-kernel input validation (shapes are programmer invariants, checked with
@@ -119,19 +120,5 @@ size_t attention_scratch_floats(const KvCacheView& cache, int n_head, int n_thre
 // attention_scratch_floats(cache, n_head, 1).
 void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos0, int n_tokens,
                float scale, float* out, float* scratch, size_t scratch_floats);
-
-// ---------------------------------------------------------------------------------------------
-// Instruction-set tier of the ops above. Chosen once from CPUID (best available), overridden by
-// env SMOL_ISA=scalar|avx2|avx512 (an unsupported request falls back to the best supported tier
-// below it). The AVX2 tier needs AVX2+FMA+F16C; the AVX-512 tier needs AVX-512F/BW/DQ/VL.
-// TODO(lead): unify with the quant kernels' tier selection once both exist.
-enum class OpsIsa { kScalar = 0, kAvx2 = 1, kAvx512 = 2 };
-
-OpsIsa ops_active_isa();
-bool ops_isa_supported(OpsIsa isa);
-const char* ops_isa_name(OpsIsa isa);
-// Tests and benchmarks only: switches the tier for the whole process. Must not run concurrently
-// with any op. SMOL_CHECKs that the tier is supported.
-void ops_force_isa(OpsIsa isa);
 
 }  // namespace smol::kernels
