@@ -1,0 +1,158 @@
+// The SmolLM3 / Llama forward pass, in model order. Read top to bottom.
+//
+// Per token (llama.cpp's graph for smollm3, facts §1.4):
+//   x = token_embd[id]
+//   for each layer il:
+//     h = rmsnorm(x) * attn_norm
+//     q, k, v = Wq h, Wk h, Wv h                   q: [n_head][hd], k, v: [n_head_kv][hd]
+//     if uses_rope[il]: rotate adjacent pairs of q and k by position (NORM RoPE)
+//     cache[il] <- k, v (f16)
+//     a = softmax(q k^T / sqrt(hd) + causal) v    query head h reads kv head h / n_gqa
+//     x = x + Wo a
+//     h = rmsnorm(x) * ffn_norm
+//     x = x + Wdown (silu(Wgate h) * Wup h)
+//   logits = Wout (rmsnorm(x) * output_norm)      Wout = token_embd when tied
+//
+// A batch of n tokens runs the same code with [n][width] buffers: the projections become
+// matmuls (one activation quantization per matrix, weights streamed once per batch) and attention
+// is causal inside the batch. Nothing here allocates, checks an ISA or switches on a format:
+// the kernels dispatch once per call on the weight's type.
+#include "forward.h"
+
+#include "smol/kernels.h"
+#include "smol/ops.h"
+
+namespace smol::engine {
+
+namespace {
+
+size_t sz(int64_t n) { return static_cast<size_t>(n); }
+
+// y[t] = W x[t] for t < n. x: [n][W.cols], y: [n][W.rows].
+void linear(const WeightView& w, const float* x, int n, float* y) {
+  if (n == 1) {
+    kernels::matvec(w.type, w.data, w.rows, w.cols, x, y);
+  } else {
+    kernels::matmul(w.type, w.data, w.rows, w.cols, x, n, y);
+  }
+}
+
+// Row `id` of a (possibly quantized) matrix as f32: the embedding lookup.
+void lookup_row(const WeightView& w, int32_t id, float* out) {
+  const auto* base = static_cast<const uint8_t*>(w.data);
+  const int64_t row_bytes = kernels::row_bytes(w.type, w.cols);
+  kernels::dequantize_row(w.type, base + row_bytes * id, out, w.cols);
+}
+
+}  // namespace
+
+RunState::RunState(const ModelConfig& c, int n_batch_)
+    : n_batch(n_batch_),
+      pos(sz(n_batch_)),
+      x(sz(n_batch_) * sz(c.n_embd)),
+      xn(sz(n_batch_) * sz(c.n_embd)),
+      q(sz(n_batch_) * sz(c.n_q())),
+      k(sz(n_batch_) * sz(c.n_kv())),
+      v(sz(n_batch_) * sz(c.n_kv())),
+      attn(sz(n_batch_) * sz(c.n_q())),
+      proj(sz(n_batch_) * sz(c.n_embd)),
+      gate(sz(n_batch_) * sz(c.n_ff)),
+      up(sz(n_batch_) * sz(c.n_ff)),
+      logits(sz(c.n_vocab)) {}
+
+size_t RunState::bytes() const {
+  return pos.size() * sizeof(int64_t) +
+         (x.size() + xn.size() + q.size() + k.size() + v.size() + attn.size() + proj.size() +
+          gate.size() + up.size() + logits.size() + attn_scratch.size()) *
+             sizeof(float);
+}
+
+void forward(const Model& model, RunState& s, KvCache& cache, std::span<const int32_t> tokens,
+             float* all_logits, const ActivationHook& hook) {
+  const ModelConfig& c = model.config();
+  const ModelWeights& w = model.weights();
+  const int n = static_cast<int>(tokens.size());
+  SMOL_CHECK(n >= 1 && n <= s.n_batch, "forward: batch size out of range");
+  SMOL_CHECK(cache.check_room(n).ok(), "forward: caller must check the context room");
+  const int64_t pos0 = cache.n_past();
+  const int64_t n_embd = c.n_embd;
+
+  auto emit = [&](const char* name, int layer, int width, const float* data) {
+    if (hook) hook(name, layer, n, width, data);
+  };
+
+  for (int t = 0; t < n; ++t) s.pos[sz(t)] = pos0 + t;
+
+  // Embedding lookup: [n][n_embd], no scaling.
+  for (int t = 0; t < n; ++t) lookup_row(w.token_embd, tokens[sz(t)], &s.x[sz(t * n_embd)]);
+  emit("embd", -1, c.n_embd, s.x.data());
+
+  for (int il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& l = w.layers[sz(il)];
+    const kernels::KvCacheView kv = cache.layer(il);
+
+    // ---- Attention sublayer ----
+    kernels::rms_norm_rows(s.x.data(), l.attn_norm, s.xn.data(), n, n_embd, c.rms_eps);
+    emit("attn_norm", il, c.n_embd, s.xn.data());
+
+    linear(l.attn_q, s.xn.data(), n, s.q.data());  // [n][n_head][head_dim]
+    linear(l.attn_k, s.xn.data(), n, s.k.data());  // [n][n_head_kv][head_dim]
+    linear(l.attn_v, s.xn.data(), n, s.v.data());  // [n][n_head_kv][head_dim]
+    emit("q", il, c.n_q(), s.q.data());
+    emit("k", il, c.n_kv(), s.k.data());
+    emit("v", il, c.n_kv(), s.v.data());
+
+    // NoPE layers (SmolLM3: every 4th) pass q and k through with no position information.
+    if (c.uses_rope[sz(il)]) {
+      kernels::rope_norm_tokens(s.q.data(), n, c.n_head, c.head_dim, s.pos.data(),
+                                c.rope_freq_base);
+      kernels::rope_norm_tokens(s.k.data(), n, c.n_head_kv, c.head_dim, s.pos.data(),
+                                c.rope_freq_base);
+      emit("q_rope", il, c.n_q(), s.q.data());
+      emit("k_rope", il, c.n_kv(), s.k.data());
+    }
+
+    kernels::kv_store_tokens(kv, pos0, n, s.k.data(), s.v.data());
+    kernels::attention(s.q.data(), kv, c.n_head, pos0, n, c.attn_scale(), s.attn.data(),
+                       s.attn_scratch.data(), s.attn_scratch.size());
+    emit("attn_out", il, c.n_q(), s.attn.data());
+
+    linear(l.attn_output, s.attn.data(), n, s.proj.data());  // [n][n_embd]
+    emit("attn_proj", il, c.n_embd, s.proj.data());
+    kernels::add(s.x.data(), s.proj.data(), s.x.data(), n * n_embd);
+    emit("ffn_inp", il, c.n_embd, s.x.data());
+
+    // ---- Feed-forward sublayer (SiLU-gated) ----
+    kernels::rms_norm_rows(s.x.data(), l.ffn_norm, s.xn.data(), n, n_embd, c.rms_eps);
+    emit("ffn_norm", il, c.n_embd, s.xn.data());
+
+    linear(l.ffn_gate, s.xn.data(), n, s.gate.data());  // [n][n_ff]
+    linear(l.ffn_up, s.xn.data(), n, s.up.data());      // [n][n_ff]
+    emit("ffn_gate", il, c.n_ff, s.gate.data());
+    emit("ffn_up", il, c.n_ff, s.up.data());
+    kernels::silu_mul(s.gate.data(), s.up.data(), s.gate.data(), int64_t{n} * c.n_ff);
+    emit("ffn_act", il, c.n_ff, s.gate.data());
+
+    linear(l.ffn_down, s.gate.data(), n, s.proj.data());  // [n][n_embd]
+    emit("ffn_out", il, c.n_embd, s.proj.data());
+    kernels::add(s.x.data(), s.proj.data(), s.x.data(), n * n_embd);
+    emit("l_out", il, c.n_embd, s.x.data());
+  }
+  cache.advance(n);
+
+  // ---- Output head: only the rows whose logits are wanted ----
+  if (all_logits) {
+    kernels::rms_norm_rows(s.x.data(), w.output_norm, s.xn.data(), n, n_embd, c.rms_eps);
+    emit("result_norm", -1, c.n_embd, s.xn.data());
+    linear(w.output, s.xn.data(), n, all_logits);  // [n][n_vocab]
+    if (hook) hook("logits", -1, n, c.n_vocab, all_logits);
+  } else {
+    const float* last = &s.x[sz((n - 1) * n_embd)];
+    kernels::rms_norm(last, w.output_norm, s.xn.data(), n_embd, c.rms_eps);
+    if (hook) hook("result_norm", -1, 1, c.n_embd, s.xn.data());
+    linear(w.output, s.xn.data(), 1, s.logits.data());  // [n_vocab]
+    if (hook) hook("logits", -1, 1, c.n_vocab, s.logits.data());
+  }
+}
+
+}  // namespace smol::engine
