@@ -1,0 +1,264 @@
+// AVX2 tier (AVX2 + FMA + F16C). Every function carries the target attribute; nothing here is
+// inline in a header, so no generic code is ever compiled for AVX2 (no ODR hazard).
+//
+// K-quant dots follow the classic recipe: maddubs (u8 weights × s8 activations -> s16 pairs,
+// never saturating: 2·63·127 < 32767), madd with the 16-bit sub-block scale (-> s32), one float
+// FMA per super-block.
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "block_io.h"
+#include "kernel_table.h"
+
+#define SMOL_AVX2 __attribute__((target("avx2,fma,f16c")))
+
+namespace smol::kernels::detail {
+
+namespace {
+
+SMOL_AVX2 inline float hsum_ps(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+SMOL_AVX2 inline int hsum_epi32(__m256i v) {
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  return _mm_cvtsi128_si32(s);
+}
+
+SMOL_AVX2 inline __m256i loadu256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+// Min term of one Q4_K block: Σ_s m_s·(bsums[2s] + bsums[2s+1]) as 4 int32 partial sums.
+SMOL_AVX2 inline __m128i q4_K_min_terms(uint64_t mins, const uint8_t* bsums) {
+  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(mins)));
+  const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
+  const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 16));
+  return _mm_madd_epi16(m16, _mm_hadd_epi16(b0, b1));  // pair sums fit: 2·16·127 < 32767
+}
+
+SMOL_AVX2 float dot_q4_K_avx2(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* a = static_cast<const uint8_t*>(av);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  __m128 acc_m = _mm_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i, w += q4k::kBytes, a += q8k::kBytes) {
+    const float da = load_f32(a + q8k::kD);
+    const float d = load_fp16(w + q4k::kD) * da, dmin = load_fp16(w + q4k::kDmin) * da;
+    const Q4KScales s = unpack_q4_K_scales(w + q4k::kScales);
+    acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(q4_K_min_terms(s.m, a + q8k::kBsums)), _mm_set1_ps(dmin),
+                         acc_m);
+    const uint8_t* qs = w + q4k::kQs;
+    const uint8_t* q8 = a + q8k::kQs;
+    __m256i isum = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = loadu256(qs + 32 * c);
+      const __m256i lo = _mm256_and_si256(q, low4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
+      __m256i p_lo = _mm256_maddubs_epi16(lo, loadu256(q8 + 64 * c));
+      __m256i p_hi = _mm256_maddubs_epi16(hi, loadu256(q8 + 64 * c + 32));
+      p_lo = _mm256_madd_epi16(p_lo, _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c))));
+      p_hi =
+          _mm256_madd_epi16(p_hi, _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c + 1))));
+      isum = _mm256_add_epi32(isum, _mm256_add_epi32(p_lo, p_hi));
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d), acc);
+  }
+  __m128 m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+  m = _mm_add_ss(m, _mm_movehdup_ps(m));
+  return hsum_ps(acc) - _mm_cvtss_f32(m);
+}
+
+// The two high bits of Q6_K quarter `quarter` (0..3) moved to bits 4-5 of every byte.
+SMOL_AVX2 inline __m256i q6_K_high(__m256i qh, int quarter) {
+  const __m256i mask = _mm256_set1_epi8(0x30);
+  switch (quarter) {
+    case 0:
+      return _mm256_and_si256(_mm256_slli_epi16(qh, 4), mask);
+    case 1:
+      return _mm256_and_si256(_mm256_slli_epi16(qh, 2), mask);
+    case 2:
+      return _mm256_and_si256(qh, mask);
+    default:
+      return _mm256_and_si256(_mm256_srli_epi16(qh, 2), mask);
+  }
+}
+
+SMOL_AVX2 float dot_q6_K_avx2(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* a = static_cast<const uint8_t*>(av);
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) {
+    const float d = load_fp16(w + q6k::kD) * load_f32(a + q8k::kD);
+    const auto* sc = reinterpret_cast<const int8_t*>(w + q6k::kScales);
+    const uint8_t* q8 = a + q8k::kQs;
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    // (q6 - 32)·a = q6·a - 32·a: subtract 32·Σ_g sc_g·bsums_g once per block.
+    const __m256i bs = loadu256(a + q8k::kBsums);
+    __m256i isum = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
+    isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qh = loadu256(w + q6k::kQh + 32 * h);
+      for (int k = 0; k < 2; ++k) {
+        const __m256i ql = loadu256(w + q6k::kQl + 64 * h + 32 * k);
+        // quarter k: low nibbles; quarter 2+k: high nibbles.
+        const int qa = k, qb = 2 + k;
+        const __m256i va = _mm256_or_si256(_mm256_and_si256(ql, low4), q6_K_high(qh, qa));
+        const __m256i vb =
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4), low4), q6_K_high(qh, qb));
+        const int ga = 8 * h + 2 * qa, gb = 8 * h + 2 * qb;  // first of the two groups covered
+        const __m256i sa = _mm256_set_m128i(_mm_set1_epi16(sc[ga + 1]), _mm_set1_epi16(sc[ga]));
+        const __m256i sb = _mm256_set_m128i(_mm_set1_epi16(sc[gb + 1]), _mm_set1_epi16(sc[gb]));
+        const __m256i pa = _mm256_maddubs_epi16(va, loadu256(q8 + 128 * h + 32 * qa));
+        const __m256i pb = _mm256_maddubs_epi16(vb, loadu256(q8 + 128 * h + 32 * qb));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pa, sa));
+        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pb, sb));
+      }
+    }
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d), acc);
+  }
+  return hsum_ps(acc);
+}
+
+SMOL_AVX2 float dot_q8_0_avx2(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* a = static_cast<const uint8_t*>(av);
+  const __m256i ones = _mm256_set1_epi16(1);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK8_0; ++i, w += q80::kBytes, a += q80::kBytes) {
+    const __m256i qw = loadu256(w + q80::kQs), qa = loadu256(a + q80::kQs);
+    // |w|·sign(a, w) = w·a with an unsigned first operand, as maddubs needs.
+    const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(qw), _mm256_sign_epi8(qa, qw));
+    const __m256 s = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones));
+    const float d = load_fp16(w + q80::kD) * load_fp16(a + q80::kD);
+    acc = _mm256_fmadd_ps(s, _mm256_set1_ps(d), acc);
+  }
+  return hsum_ps(acc);
+}
+
+SMOL_AVX2 float dot_f16_avx2(int64_t n, const uint16_t* w, const float* x) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 w0 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i)));
+    const __m256 w1 = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + i + 8)));
+    acc0 = _mm256_fmadd_ps(w0, _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(w1, _mm256_loadu_ps(x + i + 8), acc1);
+  }
+  float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, w + i, 2);
+    sum += fp16_to_fp32(h) * x[i];
+  }
+  return sum;
+}
+
+SMOL_AVX2 float dot_f32_avx2(int64_t n, const float* w, const float* x) {
+  __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i), _mm256_loadu_ps(x + i), acc0);
+    acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(w + i + 8), _mm256_loadu_ps(x + i + 8), acc1);
+  }
+  float sum = hsum_ps(_mm256_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += w[i] * x[i];
+  return sum;
+}
+
+// Bit-identical to quantize_row_q8_K_ref: same max (first largest |x| wins), same iscale, and
+// cvtps rounds half to even like nearbyint.
+SMOL_AVX2 void quantize_q8_K_avx2(const float* x, void* y, int64_t n) {
+  auto* b = static_cast<uint8_t*>(y);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK, b += q8k::kBytes) {
+    __m256 vmax = _mm256_setzero_ps();
+    for (int e = 0; e < kQK; e += 8) {
+      vmax = _mm256_max_ps(vmax, _mm256_and_ps(_mm256_loadu_ps(x + e), abs_mask));
+    }
+    __m128 m = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    m = _mm_max_ps(m, _mm_movehl_ps(m, m));
+    m = _mm_max_ss(m, _mm_movehdup_ps(m));
+    const float amax = _mm_cvtss_f32(m);
+    if (!(amax > 0.0f)) {
+      std::memset(b, 0, q8k::kBytes);
+      continue;
+    }
+    float max = 0.0f;
+    for (int e = 0; e < kQK; ++e) {
+      if (std::fabs(x[e]) == amax) {
+        max = x[e];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const __m256 vs = _mm256_set1_ps(iscale);
+    const __m256i top = _mm256_set1_epi32(127);
+    const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int e = 0; e < kQK; e += 32) {
+      __m256i q[4];
+      for (int k = 0; k < 4; ++k) {
+        q[k] = _mm256_min_epi32(
+            _mm256_cvtps_epi32(_mm256_mul_ps(_mm256_loadu_ps(x + e + 8 * k), vs)), top);
+      }
+      // bsums over the two groups of 16 in these 32 values.
+      for (int g = 0; g < 2; ++g) {
+        const int16_t sum =
+            static_cast<int16_t>(hsum_epi32(_mm256_add_epi32(q[2 * g], q[2 * g + 1])));
+        std::memcpy(b + q8k::kBsums + 2 * ((e / 16) + g), &sum, 2);
+      }
+      const __m256i p16 =
+          _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(b + q8k::kQs + e),
+                          _mm256_permutevar8x32_epi32(p16, order));
+    }
+    const float d = 1.0f / iscale;
+    std::memcpy(b + q8k::kD, &d, 4);
+  }
+}
+
+float dot_f16_bytes(int64_t n, const void* w, const void* x) {
+  return dot_f16_avx2(n, static_cast<const uint16_t*>(w), static_cast<const float*>(x));
+}
+float dot_f32_bytes(int64_t n, const void* w, const void* x) {
+  return dot_f32_avx2(n, static_cast<const float*>(w), static_cast<const float*>(x));
+}
+
+template <float (*Dot)(int64_t, const void*, const void*)>
+void gemm_rows(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride, int64_t n,
+               float* y, int64_t y_stride, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  gemm_by_rows(Dot, w, w_stride, x, x_stride, n, y, y_stride, r0, r1, t0, t1);
+}
+
+}  // namespace
+
+const KernelTable& avx2_kernels() {
+  static const KernelTable table = {
+      Isa::kAvx2,
+      quantize_q8_K_avx2,
+      dot_q4_K_avx2,
+      dot_q6_K_avx2,
+      dot_q8_0_avx2,
+      dot_f16_avx2,
+      dot_f32_avx2,
+      gemm_rows<dot_q4_K_avx2>,
+      gemm_rows<dot_q6_K_avx2>,
+      gemm_rows<dot_q8_0_avx2>,
+      gemm_rows<dot_f16_bytes>,
+      gemm_rows<dot_f32_bytes>,
+  };
+  return table;
+}
+
+}  // namespace smol::kernels::detail

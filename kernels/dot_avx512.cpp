@@ -1,0 +1,348 @@
+// AVX-512 tier: AVX-512 F/BW/VL plus VNNI (vpdpwssd, vpdpbusd). Every function carries the target
+// attribute; nothing here is inline in a header (no ODR hazard for generic code).
+//
+// K-quant recipe, per 64 weights: unpack to u8 (one broadcast load + variable shift + and),
+// vpmaddubsw with 64 s8 activations (-> 32 s16 pair sums, never saturating), then vpdpwssd with
+// the sub-block scales as s16 (-> s32, accumulated in place). One float FMA per super-block.
+//
+// The gemm kernels decode a weight block once and apply it to kTile tokens, and they perform
+// exactly the dot kernel's operations per (row, token), so matmul equals matvec bit for bit.
+// GCC 12 warns about the deliberately undefined upper halves inside its own AVX-512 intrinsics
+// (_mm512_undefined_*); a known false positive. Diagnostics only: code generation is unaffected.
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "block_io.h"
+#include "kernel_table.h"
+
+#define SMOL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
+
+namespace smol::kernels::detail {
+
+namespace {
+
+constexpr int kTile = 4;             // tokens sharing one decoded weight block (registers)
+constexpr int64_t kTokenBlock = 64;  // tokens per pass over a row range (activations stay in L2)
+
+SMOL_AVX512 inline __m256i loadu256(const uint8_t* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+SMOL_AVX512 inline __m512i loadu512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+
+SMOL_AVX512 inline float hsum128(__m128 m) {
+  m = _mm_add_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_add_ss(m, _mm_movehdup_ps(m));
+  return _mm_cvtss_f32(m);
+}
+
+// ---- Q4_K ----------------------------------------------------------------------------------
+
+// One Q4_K block decoded for the dot: 4 × 64 unsigned quants (element order) and the matching
+// s16 scale vectors, plus the mins for the bsums term.
+struct Q4KDecoded {
+  __m512i q[4];
+  __m512i sc[4];
+  __m128i mins;  // 8 × s16
+  float d, dmin;
+};
+
+SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  // Words 16..31 (bytes 32..63) take the high nibbles: shift them by 4.
+  const __m512i shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+  const Q4KScales s = unpack_q4_K_scales(w + q4k::kScales);
+  const __m512i sc16 =
+      _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s.sc))));
+  for (int c = 0; c < 4; ++c) {
+    const __m512i raw = _mm512_broadcast_i64x4(loadu256(w + q4k::kQs + 32 * c));
+    out.q[c] = _mm512_and_si512(_mm512_srlv_epi16(raw, shifts), low4);
+    const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * c)),
+                                           _mm256_set1_epi16(static_cast<short>(2 * c + 1)), 1);
+    out.sc[c] = _mm512_permutexvar_epi16(idx, sc16);
+  }
+  out.mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s.m)));
+  out.d = load_fp16(w + q4k::kD);
+  out.dmin = load_fp16(w + q4k::kDmin);
+}
+
+// acc += d·d_a·Σ sc·(q·a); acc_m += dmin·d_a·Σ m·bsum-pairs, for one Q8_K block `a`.
+SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, __m512& acc,
+                                   __m128& acc_m) {
+  __m512i isum = _mm512_setzero_si512();
+  for (int c = 0; c < 4; ++c) {
+    const __m512i p = _mm512_maddubs_epi16(b.q[c], loadu512(a + q8k::kQs + 64 * c));
+    isum = _mm512_dpwssd_epi32(isum, p, b.sc[c]);
+  }
+  const float da = load_f32(a + q8k::kD);
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(b.d * da), acc);
+  const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + q8k::kBsums));
+  const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + q8k::kBsums + 16));
+  const __m128i mterm = _mm_madd_epi16(b.mins, _mm_hadd_epi16(b0, b1));
+  acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(mterm), _mm_set1_ps(b.dmin * da), acc_m);
+}
+
+SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* a = static_cast<const uint8_t*>(av);
+  __m512 acc = _mm512_setzero_ps();
+  __m128 acc_m = _mm_setzero_ps();
+  Q4KDecoded b;
+  for (int64_t i = 0; i < n / kQK; ++i, w += q4k::kBytes, a += q8k::kBytes) {
+    decode_q4_K(w, b);
+    apply_q4_K(b, a, acc, acc_m);
+  }
+  return _mm512_reduce_add_ps(acc) - hsum128(acc_m);
+}
+
+// ---- Q6_K ----------------------------------------------------------------------------------
+
+struct Q6KDecoded {
+  __m512i q[4];   // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
+  __m512i sc[4];  // s16 group scales matching q's word lanes
+  __m256i sc16;   // the 16 scales as s16, for the -32 correction
+  float d;
+};
+
+SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
+  const __m512i low4 = _mm512_set1_epi8(0x0f);
+  const __m512i hmask = _mm512_set1_epi8(0x30);
+  // Low zmm of a half: elements 0..31 take qh bits 0-1 (<<4), 32..63 bits 2-3 (<<2).
+  const __m512i shl = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+  // High zmm: elements 64..95 take bits 4-5 (as is), 96..127 bits 6-7 (>>2).
+  const __m512i shr = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
+  out.sc16 =
+      _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w + q6k::kScales)));
+  const __m512i sc_z = _mm512_castsi256_si512(out.sc16);
+  for (int h = 0; h < 2; ++h) {
+    const __m512i ql = loadu512(w + q6k::kQl + 64 * h);
+    const __m512i qh = _mm512_broadcast_i64x4(loadu256(w + q6k::kQh + 32 * h));
+    out.q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, low4),
+                                   _mm512_and_si512(_mm512_sllv_epi16(qh, shl), hmask));
+    out.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
+                                       _mm512_and_si512(_mm512_srlv_epi16(qh, shr), hmask));
+    for (int k = 0; k < 2; ++k) {
+      // Word j of this vector covers elements 2j, 2j+1 -> group 8h + 4k + j/8.
+      const int g = 8 * h + 4 * k;
+      const __m512i idx =
+          _mm512_set_epi16(g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 2, g + 2,
+                           g + 2, g + 2, g + 2, g + 2, g + 2, g + 2, g + 1, g + 1, g + 1, g + 1,
+                           g + 1, g + 1, g + 1, g + 1, g, g, g, g, g, g, g, g);
+      out.sc[2 * h + k] = _mm512_permutexvar_epi16(idx, sc_z);
+    }
+  }
+  out.d = load_fp16(w + q6k::kD);
+}
+
+SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const uint8_t* a, __m512& acc) {
+  // (q6 - 32)·a summed = Σ q6·a - 32·Σ_g sc_g·bsums_g.
+  const __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(loadu256(a + q8k::kBsums), b.sc16), 5);
+  __m512i isum = _mm512_castsi256_si512(_mm256_sub_epi32(_mm256_setzero_si256(), corr));
+  isum = _mm512_inserti64x4(isum, _mm256_setzero_si256(), 1);
+  for (int c = 0; c < 4; ++c) {
+    const __m512i p = _mm512_maddubs_epi16(b.q[c], loadu512(a + q8k::kQs + 64 * c));
+    isum = _mm512_dpwssd_epi32(isum, p, b.sc[c]);
+  }
+  const float da = load_f32(a + q8k::kD);
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_set1_ps(b.d * da), acc);
+}
+
+SMOL_AVX512 float dot_q6_K_avx512(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* a = static_cast<const uint8_t*>(av);
+  __m512 acc = _mm512_setzero_ps();
+  Q6KDecoded b;
+  for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) {
+    decode_q6_K(w, b);
+    apply_q6_K(b, a, acc);
+  }
+  return _mm512_reduce_add_ps(acc);
+}
+
+// ---- Tiled gemm (prefill) and row loop (decode) ---------------------------------------------
+
+template <int T>
+SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
+                               float* y, int64_t y_stride) {
+  __m512 acc[T];
+  __m128 acc_m[T];
+  for (int j = 0; j < T; ++j) {
+    acc[j] = _mm512_setzero_ps();
+    acc_m[j] = _mm_setzero_ps();
+  }
+  Q4KDecoded b;
+  for (int64_t i = 0; i < nb; ++i) {
+    decode_q4_K(w + i * q4k::kBytes, b);
+    for (int j = 0; j < T; ++j) apply_q4_K(b, x + j * x_stride + i * q8k::kBytes, acc[j], acc_m[j]);
+  }
+  for (int j = 0; j < T; ++j) y[j * y_stride] = _mm512_reduce_add_ps(acc[j]) - hsum128(acc_m[j]);
+}
+
+template <int T>
+SMOL_AVX512 void q6_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
+                               float* y, int64_t y_stride) {
+  __m512 acc[T];
+  for (int j = 0; j < T; ++j) acc[j] = _mm512_setzero_ps();
+  Q6KDecoded b;
+  for (int64_t i = 0; i < nb; ++i) {
+    decode_q6_K(w + i * q6k::kBytes, b);
+    for (int j = 0; j < T; ++j) apply_q6_K(b, x + j * x_stride + i * q8k::kBytes, acc[j]);
+  }
+  for (int j = 0; j < T; ++j) y[j * y_stride] = _mm512_reduce_add_ps(acc[j]);
+}
+
+using RowTileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t);
+
+template <RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1>
+SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride,
+                            int64_t n, float* y, int64_t y_stride, int64_t r0, int64_t r1,
+                            int64_t t0, int64_t t1) {
+  const int64_t nb = n / kQK;
+  for (int64_t tb = t0; tb < t1; tb += kTokenBlock) {
+    const int64_t te = tb + kTokenBlock < t1 ? tb + kTokenBlock : t1;
+    for (int64_t r = r0; r < r1; ++r) {
+      const uint8_t* row = w + r * w_stride;
+      int64_t t = tb;
+      for (; t + kTile <= te; t += kTile) {
+        Tile4(row, nb, x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
+      }
+      const uint8_t* xt = x + t * x_stride;
+      float* yt = y + t * y_stride + r;
+      switch (te - t) {
+        case 3:
+          Tile3(row, nb, xt, x_stride, yt, y_stride);
+          break;
+        case 2:
+          Tile2(row, nb, xt, x_stride, yt, y_stride);
+          break;
+        case 1:
+          Tile1(row, nb, xt, x_stride, yt, y_stride);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+}
+
+// ---- Q8_0, f16, f32 ------------------------------------------------------------------------
+
+SMOL_AVX512 float dot_q8_0_avx512(int64_t n, const void* wv, const void* av) {
+  const auto* w = static_cast<const uint8_t*>(wv);
+  const auto* a = static_cast<const uint8_t*>(av);
+  __m256 acc = _mm256_setzero_ps();
+  for (int64_t i = 0; i < n / kQK8_0; ++i, w += q80::kBytes, a += q80::kBytes) {
+    const __m256i qw = loadu256(w + q80::kQs), qa = loadu256(a + q80::kQs);
+    // vpdpbusd needs u8 × s8: |w| × sign(a, w); 4-way s32 sums cannot saturate.
+    const __m256i s =
+        _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_abs_epi8(qw), _mm256_sign_epi8(qa, qw));
+    const float d = load_fp16(w + q80::kD) * load_fp16(a + q80::kD);
+    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_set1_ps(d), acc);
+  }
+  __m128 m = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  return hsum128(m);
+}
+
+SMOL_AVX512 float dot_f16_avx512(int64_t n, const uint16_t* w, const float* x) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i)));
+    const __m512 w1 =
+        _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + i + 16)));
+    acc0 = _mm512_fmadd_ps(w0, _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(w1, _mm512_loadu_ps(x + i + 16), acc1);
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; i < n; ++i) {
+    uint16_t h;
+    std::memcpy(&h, w + i, 2);
+    sum += fp16_to_fp32(h) * x[i];
+  }
+  return sum;
+}
+
+SMOL_AVX512 float dot_f32_avx512(int64_t n, const float* w, const float* x) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    acc0 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(_mm512_loadu_ps(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  }
+  float sum = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  for (; i < n; ++i) sum += w[i] * x[i];
+  return sum;
+}
+
+// Bit-identical to quantize_row_q8_K_ref (see the AVX2 twin).
+SMOL_AVX512 void quantize_q8_K_avx512(const float* x, void* y, int64_t n) {
+  auto* b = static_cast<uint8_t*>(y);
+  for (int64_t i = 0; i < n / kQK; ++i, x += kQK, b += q8k::kBytes) {
+    __m512 vmax = _mm512_setzero_ps();
+    for (int e = 0; e < kQK; e += 16)
+      vmax = _mm512_max_ps(vmax, _mm512_abs_ps(_mm512_loadu_ps(x + e)));
+    const float amax = _mm512_reduce_max_ps(vmax);
+    if (!(amax > 0.0f)) {
+      std::memset(b, 0, q8k::kBytes);
+      continue;
+    }
+    float max = 0.0f;
+    for (int e = 0; e < kQK; ++e) {
+      if (std::fabs(x[e]) == amax) {
+        max = x[e];
+        break;
+      }
+    }
+    const float iscale = -127.0f / max;
+    const __m512 vs = _mm512_set1_ps(iscale);
+    const __m512i top = _mm512_set1_epi32(127);
+    for (int g = 0; g < 16; ++g) {
+      const __m512i q =
+          _mm512_min_epi32(_mm512_cvtps_epi32(_mm512_mul_ps(_mm512_loadu_ps(x + 16 * g), vs)), top);
+      const int16_t sum = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+      std::memcpy(b + q8k::kBsums + 2 * g, &sum, 2);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(b + q8k::kQs + 16 * g), _mm512_cvtepi32_epi8(q));
+    }
+    const float d = 1.0f / iscale;
+    std::memcpy(b + q8k::kD, &d, 4);
+  }
+}
+
+float dot_f16_bytes(int64_t n, const void* w, const void* x) {
+  return dot_f16_avx512(n, static_cast<const uint16_t*>(w), static_cast<const float*>(x));
+}
+float dot_f32_bytes(int64_t n, const void* w, const void* x) {
+  return dot_f32_avx512(n, static_cast<const float*>(w), static_cast<const float*>(x));
+}
+
+template <float (*Dot)(int64_t, const void*, const void*)>
+void gemm_rows(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride, int64_t n,
+               float* y, int64_t y_stride, int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
+  gemm_by_rows(Dot, w, w_stride, x, x_stride, n, y, y_stride, r0, r1, t0, t1);
+}
+
+}  // namespace
+
+const KernelTable& avx512_kernels() {
+  static const KernelTable table = {
+      Isa::kAvx512,
+      quantize_q8_K_avx512,
+      dot_q4_K_avx512,
+      dot_q6_K_avx512,
+      dot_q8_0_avx512,
+      dot_f16_avx512,
+      dot_f32_avx512,
+      gemm_tiled<q4_K_row_tile<4>, q4_K_row_tile<3>, q4_K_row_tile<2>, q4_K_row_tile<1>>,
+      gemm_tiled<q6_K_row_tile<4>, q6_K_row_tile<3>, q6_K_row_tile<2>, q6_K_row_tile<1>>,
+      gemm_rows<dot_q8_0_avx512>,
+      gemm_rows<dot_f16_bytes>,
+      gemm_rows<dot_f32_bytes>,
+  };
+  return table;
+}
+
+}  // namespace smol::kernels::detail
