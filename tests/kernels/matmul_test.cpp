@@ -1,0 +1,164 @@
+// matvec / matmul against a simple reference (quantize the activations with the scalar tier, one
+// reference dot per row and token), on every tier, odd row counts, row lengths up to 11008;
+// matmul against per-token matvec; thread counts 1 and 2 give identical bits.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <vector>
+
+#include "kernel_test_util.h"
+#include "smol/kernels.h"
+
+namespace smol::kernels {
+namespace {
+
+using testing::IsaScope;
+using testing::kU;
+
+struct Case {
+  QuantType type;
+  int64_t rows, cols, tokens;
+};
+
+std::vector<uint8_t> make_weights(std::mt19937& rng, QuantType type, int64_t rows, int64_t cols) {
+  const auto x = testing::random_floats(rng, rows * cols, 0.03f);
+  const int64_t rb = row_bytes(type, cols);
+  std::vector<uint8_t> w(static_cast<size_t>(rb * rows));
+  for (int64_t r = 0; r < rows; ++r)
+    quantize_row(type, x.data() + r * cols, w.data() + r * rb, cols);
+  return w;
+}
+
+// Reference: y[t][r] with the scalar tier's quantization and dots, plus a per-entry tolerance
+// (float rounding of a differently ordered sum, derived from the block magnitudes).
+void reference(QuantType type, const std::vector<uint8_t>& w, int64_t rows, int64_t cols,
+               const std::vector<float>& x, int64_t n, std::vector<float>& y,
+               std::vector<double>& tol) {
+  IsaScope scalar(Isa::kScalar);
+  const int64_t rb = row_bytes(type, cols);
+  y.assign(static_cast<size_t>(rows * n), 0.0f);
+  tol.assign(y.size(), 0.0);
+  for (int64_t t = 0; t < n; ++t) {
+    const float* xt = x.data() + t * cols;
+    std::vector<uint8_t> a;
+    if (type == QuantType::kQ4_K || type == QuantType::kQ6_K) {
+      a = testing::q8_K_of(std::vector<float>(xt, xt + cols));
+    } else if (type == QuantType::kQ8_0) {
+      a.resize(static_cast<size_t>(row_bytes(QuantType::kQ8_0, cols)));
+      quantize_row_q8_0(xt, a.data(), cols);
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      const uint8_t* wr = w.data() + r * rb;
+      float v;
+      double t_ol;
+      switch (type) {
+        case QuantType::kQ4_K:
+          v = vec_dot_q4_K_q8_K(cols, wr, a.data());
+          t_ol = testing::dot_tolerance(type, cols, wr, a.data());
+          break;
+        case QuantType::kQ6_K:
+          v = vec_dot_q6_K_q8_K(cols, wr, a.data());
+          t_ol = testing::dot_tolerance(type, cols, wr, a.data());
+          break;
+        case QuantType::kQ8_0:
+          v = vec_dot_q8_0_q8_0(cols, wr, a.data());
+          t_ol = testing::dot_tolerance(type, cols, wr, a.data());
+          break;
+        default: {
+          std::vector<float> wf(static_cast<size_t>(cols));
+          dequantize_row(type, wr, wf.data(), cols);
+          double s = 0.0, mag = 0.0;
+          for (int64_t c = 0; c < cols; ++c) {
+            s += static_cast<double>(wf[c]) * xt[c];
+            mag += std::fabs(static_cast<double>(wf[c]) * xt[c]);
+          }
+          v = static_cast<float>(s);
+          t_ol = 2.0 * (cols + 1) * kU * mag + 1e-30;
+        }
+      }
+      y[t * rows + r] = v;
+      tol[t * rows + r] = 2.0 * t_ol;  // reference and tier each within t_ol of the exact value
+    }
+  }
+}
+
+class MatrixKernels : public ::testing::TestWithParam<Case> {};
+
+TEST_P(MatrixKernels, MatchReferenceOnEveryTier) {
+  const Case c = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(c.rows * 31 + c.cols + c.tokens));
+  const auto w = make_weights(rng, c.type, c.rows, c.cols);
+  const auto x = testing::random_floats(rng, c.cols * c.tokens, 1.0f);
+  std::vector<float> want;
+  std::vector<double> tol;
+  reference(c.type, w, c.rows, c.cols, x, c.tokens, want, tol);
+
+  for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+    if (!isa_supported(isa)) {
+      std::printf("[  INFO    ] %s not supported by this CPU: not tested\n", isa_name(isa));
+      continue;
+    }
+    IsaScope scope(isa);
+    std::vector<float> by_matvec(want.size()), by_matmul(want.size());
+    for (int64_t t = 0; t < c.tokens; ++t) {
+      matvec(c.type, w.data(), c.rows, c.cols, x.data() + t * c.cols,
+             by_matvec.data() + t * c.rows);
+    }
+    matmul(c.type, w.data(), c.rows, c.cols, x.data(), c.tokens, by_matmul.data());
+    for (size_t i = 0; i < want.size(); ++i) {
+      ASSERT_NEAR(by_matvec[i], want[i], tol[i]) << isa_name(isa) << " matvec entry " << i;
+      ASSERT_NEAR(by_matmul[i], want[i], tol[i]) << isa_name(isa) << " matmul entry " << i;
+    }
+    // The quantized kernels do the same operations per (row, token) in matvec and matmul.
+    if (c.type != QuantType::kF32) {
+      EXPECT_EQ(0, std::memcmp(by_matvec.data(), by_matmul.data(), want.size() * 4))
+          << isa_name(isa) << ": matmul differs from per-token matvec";
+    }
+  }
+}
+
+TEST_P(MatrixKernels, ThreadCountDoesNotChangeBits) {
+  const Case c = GetParam();
+  std::mt19937 rng(static_cast<unsigned>(c.rows + c.cols));
+  const auto w = make_weights(rng, c.type, c.rows, c.cols);
+  const auto x = testing::random_floats(rng, c.cols * c.tokens, 1.0f);
+  const int saved = num_threads();
+  std::vector<float> one(static_cast<size_t>(c.rows * c.tokens)), two(one.size());
+  std::vector<float> one_mv(static_cast<size_t>(c.rows)), two_mv(one_mv.size());
+  set_num_threads(1);
+  matmul(c.type, w.data(), c.rows, c.cols, x.data(), c.tokens, one.data());
+  matvec(c.type, w.data(), c.rows, c.cols, x.data(), one_mv.data());
+  set_num_threads(2);
+  matmul(c.type, w.data(), c.rows, c.cols, x.data(), c.tokens, two.data());
+  matvec(c.type, w.data(), c.rows, c.cols, x.data(), two_mv.data());
+  set_num_threads(saved);
+  if (c.type != QuantType::kF32) {  // (F32 matmul is OpenBLAS's business)
+    EXPECT_EQ(0, std::memcmp(one.data(), two.data(), one.size() * 4));
+  }
+  EXPECT_EQ(0, std::memcmp(one_mv.data(), two_mv.data(), one_mv.size() * 4));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, MatrixKernels,
+    ::testing::Values(Case{QuantType::kQ4_K, 37, 256, 5}, Case{QuantType::kQ4_K, 64, 2048, 9},
+                      Case{QuantType::kQ4_K, 19, 11008, 3}, Case{QuantType::kQ6_K, 33, 768, 7},
+                      Case{QuantType::kQ6_K, 17, 11008, 2}, Case{QuantType::kQ8_0, 21, 2048, 6},
+                      Case{QuantType::kF16, 13, 1024, 4}, Case{QuantType::kF32, 29, 512, 5},
+                      Case{QuantType::kQ4_K, 1, 512, 70}, Case{QuantType::kQ6_K, 40, 256, 1}),
+    [](const auto& info) {
+      const Case& c = info.param;
+      return std::string(quant_type_name(c.type)) + "_" + std::to_string(c.rows) + "x" +
+             std::to_string(c.cols) + "_t" + std::to_string(c.tokens);
+    });
+
+TEST(MatrixKernels, SupportedTypes) {
+  EXPECT_TRUE(matmul_supports(QuantType::kQ4_K));
+  EXPECT_TRUE(matmul_supports(QuantType::kQ6_K));
+  EXPECT_FALSE(matmul_supports(QuantType::kQ8_K));
+  EXPECT_FALSE(matmul_supports(QuantType::kBF16));
+}
+
+}  // namespace
+}  // namespace smol::kernels
