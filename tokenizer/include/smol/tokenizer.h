@@ -27,6 +27,10 @@
 
 namespace smol::tokenizer {
 
+namespace detail {
+struct TokenizerData;  // the immutable tables (tokenizer/impl.h)
+}
+
 // GGUF tokenizer.ggml.token_type values (gguf-py TokenType).
 enum class TokenType : int32_t {
   kNormal = 1,
@@ -95,9 +99,8 @@ class Tokenizer {
   TokenType token_type(int32_t id) const;
 
  private:
-  struct Impl;
-  explicit Tokenizer(std::shared_ptr<const Impl> impl);
-  std::shared_ptr<const Impl> impl_;
+  explicit Tokenizer(std::shared_ptr<const detail::TokenizerData> impl);
+  std::shared_ptr<const detail::TokenizerData> impl_;
   friend class StreamDecoder;
 };
 
