@@ -153,6 +153,16 @@ const chat = [
 add("special", chat, true);
 add("special_as_text", chat, false);
 
+// Vocabulary entries that BPE merges cannot build (found by encoding every entry with the HF
+// port and ignore_merges=false; 596 of them). With ignore_merges on, HF emits them whole;
+// llama.cpp's smaug-bpe mode merges. A sample, alone and in sentences:
+add("unreachable", [" genellikle", "Ngoài", " söyledi", " hudeb", " ünlü", " olacaktır", " století", " Ayrıca", "аракт", "áhnout", " Králové", "ávací", " otev", "ประมาณ", " ситуации", " přiroz", " fırsat", "lıklar", " türlü", " kültür", " pravidel", " bulunduğu", " використ", " يناير", " tisíc", " jednodu", " çıktı", " электри", " трохи", " sektör", " hlavně", " staveb", ".:.:.:.:.:.:.:.:.:.:.:.:.:.:.:.:", " května", " itibaren", " yabancı", "sahuje", " siyasi", " kaldır", " Evropské"]);
+add("unreachable_in_text", [
+  "Bu kitap genellikle çok ünlü bir yazar tarafından yazıldı. Ayrıca, fırsat bulunduğu zaman okuyun.",
+  "Hradec Králové leží v České republice; v květnu je tam hlavně teplo.",
+  "Tiếng Việt là ngôn ngữ chính thức của Việt Nam.",
+]);
+
 add("odd", [
   "\u0000", "a\u0000b", "\u0001\u0002", "\u007f", "\u200b", "a\u200bb", "\ufeffBOM", "soft\u00adhyphen",
   "\ue000", "\u0378", "\uffff", "\ufffd", "\u{10fffd}", "\u{1d11e}", "\u{e0041}", "a\u200d", "x\u0301",
