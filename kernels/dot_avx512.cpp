@@ -9,8 +9,10 @@
 // exactly the dot kernel's operations per (row, token), so matmul equals matvec bit for bit.
 // GCC 12 warns about the deliberately undefined upper halves inside its own AVX-512 intrinsics
 // (_mm512_undefined_*); a known false positive. Diagnostics only: code generation is unaffected.
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 
 #include <immintrin.h>
 
