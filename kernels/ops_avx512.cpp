@@ -2,8 +2,10 @@
 // function carries the target attribute, so this file builds without -m flags and is only entered
 // after the CPUID check. Tails use masked loads/stores, so any length and alignment works. GCC 12
 // reports false "uninitialized" warnings inside avx512fintrin.h (_mm512_undefined_*).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 #include <immintrin.h>
 
 #include <cmath>
