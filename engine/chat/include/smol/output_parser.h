@@ -2,7 +2,8 @@
 // calls while it is being generated.
 //
 // SmolLM3 (like Qwen3 / Hermes-style models) writes
-//   <think>\n...reasoning...\n</think>\nanswer text <tool_call>\n{"name": ..., "arguments": {...}}\n</tool_call>
+//   <think>\n...reasoning...\n</think>\nanswer text <tool_call>\n{"name": ..., "arguments":
+//   {...}}\n</tool_call>
 // Token pieces arrive in arbitrary splits, so a tag may be cut at any byte: the parser holds back
 // the shortest tail that could still become a tag and never emits a tag's bytes as text.
 //
@@ -36,8 +37,8 @@ struct ToolCall {
 
 struct OutputEvent {
   OutputEventKind kind;
-  std::string text;     // reasoning / answer text, or the warning message
-  ToolCall tool_call;   // kToolCall only
+  std::string text;    // reasoning / answer text, or the warning message
+  ToolCall tool_call;  // kToolCall only
 };
 
 struct OutputParserOptions {
