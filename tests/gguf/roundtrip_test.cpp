@@ -360,7 +360,9 @@ TEST(GgufTypes, TraitsAndSizes) {
   EXPECT_EQ(type_from_name("Q4_Z"), std::nullopt);
   for (uint32_t id = 0; id < 64; ++id) {
     const TypeTraits* t = type_traits(static_cast<TensorType>(id));
-    if (t) EXPECT_EQ(type_from_name(t->name), static_cast<TensorType>(id));
+    if (t) {
+      EXPECT_EQ(type_from_name(t->name), static_cast<TensorType>(id));
+    }
   }
   // Sizes from the SmolLM3 facts: a 2048-row of Q4_K is 1152 B, an 11008-row of Q6_K 9030 B.
   const int64_t q[] = {2048, 512};
