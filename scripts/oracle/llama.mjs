@@ -159,18 +159,20 @@ export function topTwo(logits, nVocab) {
   return {argmax, gap};
 }
 
-// Tiny argv parser: --key value / --key=value / --flag; positional args are returned in `_`.
+// Tiny argv parser: --key value / --key=value / -k value / --flag; positionals go to `_`.
 export function parseArgs(argv, {flags = []} = {}) {
   const out = {_: []};
   for (let i = 0; i < argv.length; ++i) {
     const a = argv[i];
-    if (!a.startsWith('--')) {
+    // "-n 8" is accepted as "--n 8"; "-" alone and negative numbers are positional.
+    if (!/^--?[a-zA-Z]/.test(a)) {
       out._.push(a);
       continue;
     }
-    const eq = a.indexOf('=');
-    const key = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-    if (eq >= 0) out[key] = a.slice(eq + 1);
+    const body = a.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const key = eq >= 0 ? body.slice(0, eq) : body;
+    if (eq >= 0) out[key] = body.slice(eq + 1);
     else if (flags.includes(key)) out[key] = true;
     else if (i + 1 < argv.length) out[key] = argv[++i];
     else throw new Error(`option --${key} needs a value`);

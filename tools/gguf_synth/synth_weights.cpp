@@ -52,6 +52,12 @@ constexpr float kLogitStd = 4.0f;
 // Gain on q and k: a score q·k/sqrt(head_dim) then has std kQkGain², so attention is peaked
 // enough that RoPE (position) mistakes change the output instead of averaging away.
 constexpr float kQkGain = 1.5f;
+// Gain on attn_output and ffn_down, which add into the residual stream. The stream also holds
+// the input embedding (RMS kLogitStd/sqrt(n_embd)); with tied embeddings that copy adds about
+// kLogitStd²/RMS(final x) to the logit of the input token itself, so a weak stream makes a
+// random model repeat its last token forever. Each block then adds RMS ~kResidualGain, the
+// stream grows like kResidualGain·sqrt(2·layers) and stays finite (~25 after 36 layers).
+constexpr float kResidualGain = 3.0f;
 // Norm weights are 1 + N(0, kNormSpread²): near 1 but not all equal, so a dropped or
 // misapplied norm weight shows.
 constexpr float kNormSpread = 0.1f;
@@ -68,14 +74,15 @@ float weight_std(const Preset& p, const TensorSpec& spec) {
     case TensorRole::kAttnQ:
     case TensorRole::kAttnK:
       return kQkGain / std::sqrt(in);
-    // Unit-variance outputs for unit-RMS inputs (fan-in scaling): each block adds O(1) to the
-    // residual stream, which therefore grows like sqrt(layers) and stays finite.
+    // Fan-in scaling: unit-variance outputs for unit-RMS inputs.
     case TensorRole::kAttnV:
-    case TensorRole::kAttnOutput:
     case TensorRole::kFfnGate:
     case TensorRole::kFfnUp:
-    case TensorRole::kFfnDown:
       return 1.0f / std::sqrt(in);
+    // The two projections that add into the residual stream get kResidualGain.
+    case TensorRole::kAttnOutput:
+    case TensorRole::kFfnDown:
+      return kResidualGain / std::sqrt(in);
   }
   return 0.0f;
 }
