@@ -16,16 +16,19 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <mutex>
 
 #include "ops_internal.h"
 #include "smol/ops.h"
 #include "smol/result.h"
 
 // OpenBLAS's own thread pool would fight our OpenMP threads (each item calls SGEMM from inside
-// a parallel region), so prefill pins OpenBLAS to one thread. Weak, so another BLAS links too.
+// a parallel region), so prefill runs OpenBLAS single-threaded and restores its thread count
+// afterwards (other callers, e.g. the F32 matmul, keep their threaded GEMM). Weak, so another
+// BLAS links too (its own threading is then left alone).
 extern "C" void openblas_set_num_threads(int num_threads);
+extern "C" int openblas_get_num_threads(void);
 #pragma weak openblas_set_num_threads
+#pragma weak openblas_get_num_threads
 
 namespace smol::kernels {
 namespace {
@@ -170,12 +173,24 @@ void prefill_tile(const ops_detail::OpsTable& t, const float* q, const KvCacheVi
   }
 }
 
-void pin_blas_to_one_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    if (openblas_set_num_threads) openblas_set_num_threads(1);
-  });
-}
+// Single-threaded OpenBLAS for the lifetime of the guard.
+class BlasSingleThread {
+ public:
+  BlasSingleThread() {
+    if (openblas_set_num_threads && openblas_get_num_threads) {
+      saved_ = openblas_get_num_threads();
+      if (saved_ != 1) openblas_set_num_threads(1);
+    }
+  }
+  ~BlasSingleThread() {
+    if (saved_ > 1) openblas_set_num_threads(saved_);
+  }
+  BlasSingleThread(const BlasSingleThread&) = delete;
+  BlasSingleThread& operator=(const BlasSingleThread&) = delete;
+
+ private:
+  int saved_ = 0;
+};
 
 }  // namespace
 
@@ -209,7 +224,7 @@ void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos
     return;
   }
 
-  pin_blas_to_one_thread();
+  const BlasSingleThread blas_single_thread;
   const int n_tiles = (n_tokens + kPrefillTokens - 1) / kPrefillTokens;
   const int n_items = n_tiles * cache.n_head_kv;
   // Later tiles see more of the cache: start with them, hand out items dynamically.

@@ -115,9 +115,10 @@ size_t attention_scratch_floats(const KvCacheView& cache, int n_head, int n_thre
 // prefill (n_tokens > 1) uses an online softmax over blocks of cache positions, so decode and
 // prefill agree to f32 rounding rather than bit for bit.
 // Threaded with OpenMP over KV heads (decode) or KV heads x query tiles (prefill); the result does
-// not depend on the thread count. No allocation. Requirements (SMOL_CHECK): n_head % n_head_kv
-// == 0, pos0 >= 0, n_tokens >= 1, pos0 + n_tokens <= n_ctx, scratch_floats >= the value of
-// attention_scratch_floats(cache, n_head, 1).
+// not depend on the thread count. Prefill sets OpenBLAS (process-wide) to one thread for the
+// duration of the call and restores it after. No allocation.
+// Requirements (SMOL_CHECK): n_head % n_head_kv == 0, pos0 >= 0, n_tokens >= 1,
+// pos0 + n_tokens <= n_ctx, scratch_floats >= attention_scratch_floats(cache, n_head, 1).
 void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos0, int n_tokens,
                float scale, float* out, float* scratch, size_t scratch_floats);
 
