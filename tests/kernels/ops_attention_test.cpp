@@ -14,6 +14,9 @@
 #include "smol/kernels.h"
 #include "smol/ops.h"
 
+extern "C" int openblas_get_num_threads(void);
+#pragma weak openblas_get_num_threads
+
 namespace smol::kernels {
 namespace {
 
@@ -264,6 +267,20 @@ TEST_F(AttentionTest, PrefillAgreesWithDecodeLoop) {
               scratch.data(), scratch.size());
   }
   for (size_t i = 0; i < pre.size(); ++i) ASSERT_NEAR(pre[i], dec[i], 2e-5) << i;
+}
+
+// Prefill runs OpenBLAS single-threaded but must leave its thread count as it found it.
+TEST_F(AttentionTest, PrefillRestoresBlasThreadCount) {
+  if (!openblas_get_num_threads) GTEST_SKIP() << "BLAS is not OpenBLAS";
+  const int before = openblas_get_num_threads();
+  const Shape s{16, 4, 128, 64};
+  const TestCache cache(s, 64, 901);
+  const auto q = random_floats(static_cast<size_t>(s.n_head) * s.head_dim * 8, -1.0f, 1.0f, 902);
+  std::vector<float> out(q.size());
+  std::vector<float> scratch(attention_scratch_floats(cache.view, s.n_head, 2));
+  attention(q.data(), cache.view, s.n_head, 56, 8, 0.088f, out.data(), scratch.data(),
+            scratch.size());
+  EXPECT_EQ(openblas_get_num_threads(), before);
 }
 
 TEST_F(AttentionTest, KvStoreLayout) {
