@@ -6,8 +6,8 @@
 // the sub-block scales as s16 (-> s32, accumulated in place). One float FMA per super-block.
 //
 // The row gemm kernels decode a weight block once and apply it to kTile tokens with exactly the
-// dot kernel's operations per (row, token). Prefill of Q4_K (8+ tokens) uses the interleaved
-// 16-row kernel of gemm_avx512.cpp instead.
+// dot kernel's operations per (row, token). Prefill (8+ tokens) uses the interleaved 16-row
+// kernels of gemm_avx512.cpp instead.
 // GCC 12 warns about the deliberately undefined upper halves inside its own AVX-512 intrinsics
 // (_mm512_undefined_*); a known false positive. Diagnostics only: code generation is unaffected.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -233,21 +233,24 @@ SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x
   }
 }
 
-// Q4_K: from 8 tokens on, the 16-row interleaved VNNI kernel (gemm_avx512.cpp) takes the whole
-// 16-row tiles; the row kernel takes decode and the tail rows.
-SMOL_AVX512 void gemm_q4_K_avx512(const uint8_t* w, int64_t w_stride, const uint8_t* x,
-                                  int64_t x_stride, int64_t n, float* y, int64_t y_stride,
-                                  int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
-  using RowGemm = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, int64_t, float*,
-                           int64_t, int64_t, int64_t, int64_t, int64_t);
-  constexpr RowGemm rows_kernel =
-      gemm_tiled<q4_K_row_tile<4>, q4_K_row_tile<3>, q4_K_row_tile<2>, q4_K_row_tile<1>>;
+// Row kernels for decode and for the tail rows of prefill.
+constexpr GemmFn kQ4KRows =
+    gemm_tiled<q4_K_row_tile<4>, q4_K_row_tile<3>, q4_K_row_tile<2>, q4_K_row_tile<1>>;
+constexpr GemmFn kQ6KRows =
+    gemm_tiled<q6_K_row_tile<4>, q6_K_row_tile<3>, q6_K_row_tile<2>, q6_K_row_tile<1>>;
+
+// From 8 tokens on, the 16-row interleaved VNNI kernel (gemm_avx512.cpp) takes the whole 16-row
+// tiles of the range; the row kernel takes decode and the tail rows.
+template <GemmFn Interleaved, GemmFn Rows>
+SMOL_AVX512 void gemm_split(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride,
+                            int64_t n, float* y, int64_t y_stride, int64_t r0, int64_t r1,
+                            int64_t t0, int64_t t1) {
   int64_t r = r0;
   if (t1 - t0 >= 8) {
     r = r0 + (r1 - r0) / kInterleaveRows * kInterleaveRows;
-    gemm_q4_K_interleaved_avx512(w, w_stride, x, x_stride, n, y, y_stride, r0, r, t0, t1);
+    Interleaved(w, w_stride, x, x_stride, n, y, y_stride, r0, r, t0, t1);
   }
-  if (r < r1) rows_kernel(w, w_stride, x, x_stride, n, y, y_stride, r, r1, t0, t1);
+  if (r < r1) Rows(w, w_stride, x, x_stride, n, y, y_stride, r, r1, t0, t1);
 }
 
 // ---- Q8_0, f16, f32 ------------------------------------------------------------------------
@@ -357,8 +360,8 @@ const KernelTable& avx512_kernels() {
       dot_q8_0_avx512,
       dot_f16_avx512,
       dot_f32_avx512,
-      gemm_q4_K_avx512,
-      gemm_tiled<q6_K_row_tile<4>, q6_K_row_tile<3>, q6_K_row_tile<2>, q6_K_row_tile<1>>,
+      gemm_split<gemm_q4_K_interleaved_avx512, kQ4KRows>,
+      gemm_split<gemm_q6_K_interleaved_avx512, kQ6KRows>,
       gemm_rows<dot_q8_0_avx512>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,

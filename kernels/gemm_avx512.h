@@ -15,4 +15,9 @@ void gemm_q4_K_interleaved_avx512(const uint8_t* w, int64_t w_stride, const uint
                                   int64_t x_stride, int64_t n, float* y, int64_t y_stride,
                                   int64_t r0, int64_t r1, int64_t t0, int64_t t1);
 
+// The same for Q6_K weights.
+void gemm_q6_K_interleaved_avx512(const uint8_t* w, int64_t w_stride, const uint8_t* x,
+                                  int64_t x_stride, int64_t n, float* y, int64_t y_stride,
+                                  int64_t r0, int64_t r1, int64_t t0, int64_t t1);
+
 }  // namespace smol::kernels::detail

@@ -142,7 +142,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{QuantType::kQ6_K, 17, 11008, 2}, Case{QuantType::kQ8_0, 21, 2048, 6},
                       Case{QuantType::kF16, 13, 1024, 4}, Case{QuantType::kF32, 29, 512, 5},
                       Case{QuantType::kQ4_K, 1, 512, 70}, Case{QuantType::kQ4_K, 50, 11008, 20},
-                      Case{QuantType::kQ4_K, 48, 256, 131}, Case{QuantType::kQ6_K, 40, 256, 1}),
+                      Case{QuantType::kQ4_K, 48, 256, 131}, Case{QuantType::kQ6_K, 40, 256, 1},
+                      Case{QuantType::kQ6_K, 35, 2048, 13}, Case{QuantType::kQ6_K, 32, 11008, 9}),
     [](const auto& info) {
       const Case& c = info.param;
       return std::string(quant_type_name(c.type)) + "_" + std::to_string(c.rows) + "x" +
