@@ -207,6 +207,27 @@ TEST_F(OpsTest, RopePreservesPairNorms) {
   }
 }
 
+// What RoPE is for: the rotated q.k depends only on the position difference. Rotating q at p + d
+// and k at p matches rotating at d and 0; the error grows with p through theta's float error
+// (<= (2i+1) u theta_i per pair, see above), so we compare at p = 1000 with a loose 1e-3.
+TEST_F(OpsTest, RopeDotDependsOnRelativePosition) {
+  const int hd = 128;
+  const auto q0 = random_floats(hd, -1.0f, 1.0f, 61);
+  const auto k0 = random_floats(hd, -1.0f, 1.0f, 62);
+  auto dot_at = [&](int64_t pq, int64_t pk) {
+    auto q = q0, k = k0;
+    rope_norm(q.data(), 1, hd, pq, 5e6f);
+    rope_norm(k.data(), 1, hd, pk, 5e6f);
+    double d = 0;
+    for (int i = 0; i < hd; ++i) d += static_cast<double>(q[i]) * k[i];
+    return d;
+  };
+  for (int64_t d : {1, 5, 77}) {
+    EXPECT_NEAR(dot_at(1000 + d, 1000), dot_at(d, 0), 1e-3) << d;
+  }
+  EXPECT_GT(std::fabs(dot_at(77, 0) - dot_at(0, 0)), 1e-2);  // and it does depend on it
+}
+
 TEST_F(OpsTest, RopeTokensMatchesPerTokenAndThreads) {
   const int n_tokens = 19, n_heads = 4, hd = 128;
   const auto x = random_floats(static_cast<size_t>(n_tokens) * n_heads * hd, -1.0f, 1.0f, 9);
@@ -271,6 +292,24 @@ TEST_F(OpsTest, SoftmaxHandlesMinusInfinityEntries) {
     for (size_t i = 0; i < x.size(); ++i) {
       EXPECT_EQ(x[i], (i == 4 || i == 17) ? 0.5f : 0.0f) << isa_name(isa) << " i=" << i;
     }
+  }
+}
+
+// A NaN activation must stay visible (poisoned output), not be clamped into a number.
+TEST_F(OpsTest, NanPropagates) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  for (Isa isa : supported_isas()) {
+    use(isa);
+    std::vector<float> g(37, 0.5f), u(37, 1.0f), out(37);
+    g[3] = nan;
+    g[20] = nan;
+    silu_mul(g.data(), u.data(), out.data(), 37);
+    EXPECT_TRUE(std::isnan(out[3]) && std::isnan(out[20])) << isa_name(isa);
+    EXPECT_FALSE(std::isnan(out[4])) << isa_name(isa);
+    std::vector<float> x(37, 0.25f);
+    x[19] = nan;
+    softmax(x.data(), 37);
+    EXPECT_TRUE(std::isnan(x[19])) << isa_name(isa);
   }
 }
 
