@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "merge_table.h"
+#include "piece_table.h"
 #include "smol/tokenizer.h"
 #include "special_matcher.h"
 
@@ -41,7 +42,7 @@ struct TokenizerData {
   // Whole-piece fast path: ids of tokens whose own BPE is exactly themselves, keyed by the
   // raw bytes they stand for. BPE of such a piece can be skipped (same result, proven at
   // create time by running BPE on each of them).
-  std::unordered_map<std::string_view, int32_t> whole_piece;  // views into `pieces`
+  PieceTable whole_piece;  // keys: `pieces`
 
   SpecialMatcher specials;  // CONTROL / USER_DEFINED / UNKNOWN token texts
 

@@ -188,14 +188,15 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
   // Whole-piece fast path: a normal token whose BPE (as a piece of its own) is itself.
   {
     BpeWorkspace ws;
-    std::vector<int32_t> ids;
+    std::vector<int32_t> ids, whole;
     for (int32_t id = 0; id < n_vocab; ++id) {
       if (t.types[id] != TokenType::kNormal || t.pieces[id].size() < 2) continue;
       if (t.token_to_id.at(t.tokens[id]) != id) continue;
       ids.clear();
       ws.encode(t, t.pieces[id], ids);
-      if (ids.size() == 1 && ids[0] == id) t.whole_piece.emplace(t.pieces[id], id);
+      if (ids.size() == 1 && ids[0] == id) whole.push_back(id);
     }
+    t.whole_piece.build(&t.pieces, whole);
   }
   return Tokenizer(std::move(impl));
 }
@@ -225,8 +226,8 @@ Result<std::vector<int32_t>> Tokenizer::encode(std::string_view text, bool parse
     splitter.split(text.substr(f.offset, f.length), pieces);
     for (std::string_view piece : pieces) {
       if (piece.size() > 1) {
-        if (auto it = t.whole_piece.find(piece); it != t.whole_piece.end()) {
-          out.push_back(it->second);
+        if (const int32_t id = t.whole_piece.find(piece); id >= 0) {
+          out.push_back(id);
           continue;
         }
       }
