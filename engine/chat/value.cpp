@@ -261,13 +261,18 @@ std::string float_repr(double v) {
       while (static_cast<int>(int_part.size()) < exponent + 1) int_part += '0';
       std::string frac =
           digits.size() > static_cast<size_t>(exponent + 1) ? digits.substr(exponent + 1) : "0";
-      out += int_part + "." + frac;
+      out += int_part;
+      out += '.';
+      out += frac;
     } else {
       out += "0." + std::string(-exponent - 1, '0') + digits;
     }
   } else {
     out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
+    if (digits.size() > 1) {
+      out += '.';
+      out.append(digits, 1, std::string::npos);
+    }
     char exp_buf[16];
     std::snprintf(exp_buf, sizeof exp_buf, "e%c%02d", exponent < 0 ? '-' : '+', std::abs(exponent));
     out += exp_buf;

@@ -36,14 +36,14 @@ using Json = nlohmann::ordered_json;
 struct ParseOptions {
   bool trim_blocks = true;    // drop the first newline after a block or comment tag
   bool lstrip_blocks = true;  // drop spaces/tabs before a block or comment tag at line start
-  int max_nesting = 128;      // deepest expression / block nesting accepted (stack safety)
+  int max_nesting = 100;      // deepest expression / block nesting accepted (stack safety)
 };
 
 // Bounds that turn a hostile or runaway template into an Error instead of a hang or a crash.
 struct RenderLimits {
   size_t max_output_bytes = 16u << 20;  // also caps any single string value
   uint64_t max_steps = 20'000'000;      // evaluated statements + expressions + loop iterations
-  int max_call_depth = 64;              // nested macro / caller() calls
+  int max_call_depth = 32;              // nested macro / caller() calls
   size_t max_list_size = 1u << 20;      // range(), string/list repetition
 };
 

@@ -7,9 +7,12 @@
 // Token pieces arrive in arbitrary splits, so a tag may be cut at any byte: the parser holds back
 // the shortest tail that could still become a tag and never emits a tag's bytes as text.
 //
-// Goals: every byte of input is accounted for (as reasoning, answer, or a tool call's raw text);
+// Goals: every byte of input ends up as reasoning, answer, or a tool call (whose raw text is
+// kept), except the tags themselves and the layout whitespace around blocks (leading whitespace
+// of the answer / of a think block / after </tool_call>, trailing whitespace before </think>);
 // malformed tool JSON becomes answer text plus a kWarning event, never an error or a crash; an
 // unclosed think block at end of stream (length limit) is flushed as reasoning and flagged.
+// A "</think>" with no opening tag is answer text (SmolLM3 always writes the opening tag).
 // Non-goals: `<code>` python-tool blocks are left in the answer text; no token ids (the parser
 // sees text only, so the detokenizer must keep special tokens such as <think> visible).
 #pragma once
