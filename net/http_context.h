@@ -44,6 +44,7 @@ class HttpContext {
   void send_text(int status, const std::string& content_type, const std::string& body);
   void send_empty(int status);
   void set_header(const std::string& name, const std::string& value);
+  void set_keep_alive(bool keep_alive) { response_.setKeepAlive(keep_alive); }
   bool responded() const { return responded_; }
 
   // Server-sent events. begin_sse() sends the headers; each write flushes.

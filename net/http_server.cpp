@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <istream>
+#include <limits>
 
 #include "routes.h"
 #include "smol/server.h"
@@ -19,6 +20,8 @@
 namespace smol::net {
 
 namespace {
+
+constexpr size_t kMaxDrainBytes = 16u << 20;
 
 bool is_state_changing(const std::string& method) {
   return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
@@ -145,6 +148,12 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
   bool read_body(HttpContext& ctx, Poco::Net::HTTPServerRequest& request) {
     const size_t limit = api_.options.max_body_bytes;
     if (request.hasContentLength() && request.getContentLength64() > static_cast<int64_t>(limit)) {
+      // Drain a moderately oversized body so the client can read the answer instead of a reset;
+      // beyond that, answer and drop the connection.
+      if (request.getContentLength64() <= static_cast<int64_t>(kMaxDrainBytes)) {
+        request.stream().ignore(std::numeric_limits<std::streamsize>::max());
+      }
+      ctx.set_keep_alive(false);
       ctx.send_error(413, "invalid_request_error",
                      "request body too large (limit " + std::to_string(limit) + " bytes)");
       return false;
@@ -155,6 +164,7 @@ class Dispatcher : public Poco::Net::HTTPRequestHandler {
     while (in.read(buf, sizeof buf) || in.gcount() > 0) {
       body.append(buf, static_cast<size_t>(in.gcount()));
       if (body.size() > limit) {
+        ctx.set_keep_alive(false);
         ctx.send_error(413, "invalid_request_error",
                        "request body too large (limit " + std::to_string(limit) + " bytes)");
         return false;

@@ -1,4 +1,5 @@
 // Native session API: /api/sessions... (docs/api.md, "Sessions").
+#include <algorithm>
 #include <chrono>
 
 #include "routes.h"
@@ -35,7 +36,7 @@ json message_json(const StoredMessage& m) {
 }
 
 // Reads the settable session fields of `j` into `patch`; returns "" or what is wrong.
-std::string parse_patch(const json& j, SessionPatch& patch) {
+std::string parse_patch(const json& j, SessionPatch& patch, const Sampling& base = {}) {
   if (j.contains("title")) {
     if (!j["title"].is_string()) return "title must be a string";
     patch.title = truncate_utf8(j["title"].get<std::string>(), 200);
@@ -57,7 +58,7 @@ std::string parse_patch(const json& j, SessionPatch& patch) {
   }
   if (j.contains("sampling")) {
     if (!j["sampling"].is_object()) return "sampling must be an object";
-    Sampling s;
+    Sampling s = base;  // fields not named keep their value
     if (auto err = parse_sampling(j["sampling"], s); !err.empty()) return err;
     patch.sampling = s;
   }
@@ -140,8 +141,10 @@ void get_session(HttpContext& ctx, Api& api) {
 void patch_session(HttpContext& ctx, Api& api) {
   auto body = ctx.json_body();
   if (!body) return;
+  auto current = api.service->get_session(ctx.param("id"));
+  if (!current.ok()) return ctx.send_error(current.error);
   SessionPatch patch;
-  if (auto err = parse_patch(*body, patch); !err.empty()) {
+  if (auto err = parse_patch(*body, patch, current.value->settings.sampling); !err.empty()) {
     return ctx.send_error(400, "invalid_request_error", err);
   }
   auto s = api.service->patch_session(ctx.param("id"), patch);
@@ -208,8 +211,9 @@ void stream_native(HttpContext& ctx, Api& api, const std::shared_ptr<Generation>
   using namespace std::chrono;
   ctx.begin_sse();
   auto last_write = steady_clock::now();
+  const auto wait = milliseconds(std::clamp(api.options.keepalive_comment_ms, 10, 250));
   while (!api.stopping) {
-    auto events = gen->wait_events(from, milliseconds(250));
+    auto events = gen->wait_events(from, wait);
     if (events.empty()) {
       if (gen->finished()) return;
       if (steady_clock::now() - last_write < milliseconds(api.options.keepalive_comment_ms)) {
