@@ -17,7 +17,8 @@ void BpeWorkspace::push_pair(const detail::TokenizerData& t, int32_t left, int32
   const MergeTable::Merge* m = t.merges.find(l, r);
   if (m == nullptr) return;
   heap_.push_back(Pair{m->rank, left, right, l, r, m->result});
-  std::push_heap(heap_.begin(), heap_.end(), [](const Pair& a, const Pair& b) { return after(a, b); });
+  std::push_heap(heap_.begin(), heap_.end(),
+                 [](const Pair& a, const Pair& b) { return after(a, b); });
 }
 
 void BpeWorkspace::encode(const detail::TokenizerData& t, std::string_view piece,
@@ -30,8 +31,8 @@ void BpeWorkspace::encode(const detail::TokenizerData& t, std::string_view piece
   }
   symbols_.resize(n);
   for (int32_t i = 0; i < n; ++i) {
-    symbols_[i] = Symbol{t.byte_symbol[static_cast<uint8_t>(piece[i])], i - 1,
-                         i + 1 < n ? i + 1 : -1, true};
+    symbols_[i] =
+        Symbol{t.byte_symbol[static_cast<uint8_t>(piece[i])], i - 1, i + 1 < n ? i + 1 : -1, true};
   }
   heap_.clear();
   for (int32_t i = 0; i + 1 < n; ++i) push_pair(t, i, i + 1);

@@ -46,7 +46,7 @@ struct TokenizerData {
 
   SpecialMatcher specials;  // CONTROL / USER_DEFINED / UNKNOWN token texts
 
-  std::vector<std::string> pieces;         // [n_vocab] bytes each token renders as
+  std::vector<std::string> pieces;          // [n_vocab] bytes each token renders as
   std::vector<PieceVisibility> visibility;  // [n_vocab]
 
   std::vector<int32_t> eog_ids;  // sorted

@@ -131,8 +131,8 @@ void Llama3Splitter::split(std::string_view text, std::vector<std::string_view>&
     if (end_of_last_newline > 0) {  // \s*[\r\n]+ : up to the last newline of the run
       pos = end_of_last_newline;
     } else if (n_space > 1 && pos + n_space < n) {  // \s+(?!\S) : leave the last space
-      pos += n_space - 1;                            // for the word that follows
-    } else if (n_space > 0) {  // \s+
+      pos += n_space - 1;                           // for the word that follows
+    } else if (n_space > 0) {                       // \s+
       pos += n_space;
     } else {  // unreachable for valid input: every code point matches some alternative
       ++pos;

@@ -79,7 +79,8 @@ void SpecialMatcher::partition(std::string_view text, bool parse_special,
       size_t from = 0;
       for (size_t at; (at = s.find(t, from)) != std::string_view::npos; from = at + t.size()) {
         if (at > from) {
-          next.push_back({-1, static_cast<uint32_t>(f.offset + from), static_cast<uint32_t>(at - from)});
+          next.push_back(
+              {-1, static_cast<uint32_t>(f.offset + from), static_cast<uint32_t>(at - from)});
         }
         next.push_back({entries_[e].id, static_cast<uint32_t>(f.offset + at),
                         static_cast<uint32_t>(t.size())});

@@ -14,10 +14,10 @@ namespace {
 // SmolLM3's texts for Llama-3 reserved slots (facts §3.5; 128008 is <|eom_id|> from
 // Llama-3.1 on, the 3.0 tokenizer.json still calls it reserved).
 constexpr std::pair<int32_t, const char*> kRenames[] = {
-    {128002, "<think>"},         {128003, "</think>"},         {128008, "<|eom_id|>"},
-    {128011, "<|im_start|>"},    {128012, "<|im_end|>"},       {128013, "<tool_response>"},
-    {128014, "</tool_response>"}, {128015, "<tool_call>"},     {128016, "</tool_call>"},
-    {128017, "<code>"},          {128018, "</code>"},
+    {128002, "<think>"},          {128003, "</think>"},    {128008, "<|eom_id|>"},
+    {128011, "<|im_start|>"},     {128012, "<|im_end|>"},  {128013, "<tool_response>"},
+    {128014, "</tool_response>"}, {128015, "<tool_call>"}, {128016, "</tool_call>"},
+    {128017, "<code>"},           {128018, "</code>"},
 };
 }  // namespace
 

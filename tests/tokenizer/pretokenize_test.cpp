@@ -62,7 +62,7 @@ TEST(Llama3Split, PunctuationWithOptionalSpaceAndNewlines) {
 
 TEST(Llama3Split, Whitespace) {
   EXPECT_EQ(split("a   b"), (V{"a", "  ", " b"}));  // \s+(?!\S) leaves one space for the word
-  EXPECT_EQ(split("a   "), (V{"a", "   "}));       // at the end the run stays whole
+  EXPECT_EQ(split("a   "), (V{"a", "   "}));        // at the end the run stays whole
   EXPECT_EQ(split("a  \n  b"), (V{"a", "  \n", " ", " b"}));  // \s*[\r\n]+ ends at the newline
   EXPECT_EQ(split("\n\n\n"), (V{"\n\n\n"}));
   EXPECT_EQ(split(" \t 7"), (V{" \t", " ", "7"}));
@@ -80,12 +80,12 @@ TEST(Llama3Split, CharClasses) {
   EXPECT_EQ(char_class('a'), kClassLetter);
   EXPECT_EQ(char_class('7'), kClassNumber);
   EXPECT_EQ(char_class('\v'), kClassSpace);
-  EXPECT_EQ(char_class(0x85), kClassSpace);    // NEL
-  EXPECT_EQ(char_class(0xA0), kClassSpace);    // NBSP
-  EXPECT_EQ(char_class(0x1C), 0);              // not White_Space (Python's \s disagrees)
-  EXPECT_EQ(char_class(0x200B), 0);            // zero-width space is Cf
+  EXPECT_EQ(char_class(0x85), kClassSpace);     // NEL
+  EXPECT_EQ(char_class(0xA0), kClassSpace);     // NBSP
+  EXPECT_EQ(char_class(0x1C), 0);               // not White_Space (Python's \s disagrees)
+  EXPECT_EQ(char_class(0x200B), 0);             // zero-width space is Cf
   EXPECT_EQ(char_class(0x4E00), kClassLetter);  // CJK ideograph (Lo)
-  EXPECT_EQ(char_class(0x1F600), 0);           // emoji (So)
+  EXPECT_EQ(char_class(0x1F600), 0);            // emoji (So)
 }
 
 }  // namespace

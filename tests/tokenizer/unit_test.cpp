@@ -92,7 +92,8 @@ TEST(Bpe, EqualPairsMergeLeftmostFirst) {
 }
 
 TEST(Bpe, MultiStepMergesAndSpacePrefix) {
-  const auto t = make(tiny_vocab({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {" ", "w"}}));
+  const auto t =
+      make(tiny_vocab({{"h", "e"}, {"l", "l"}, {"he", "ll"}, {"hell", "o"}, {" ", "w"}}));
   EXPECT_EQ(enc(t, "hello"), (Ids{id_of(t, "hello")}));
   EXPECT_EQ(enc(t, "hello world"), (Ids{id_of(t, "hello"), id_of(t, " w"), 'o', 'r', 'l', 'd'}));
   EXPECT_EQ(t.decode(enc(t, "hello world")).value(), "hello world");
@@ -170,14 +171,14 @@ TEST(Decode, VisibilityByTokenType) {
 TEST(Utf8, FindsTheFirstInvalidByte) {
   EXPECT_EQ(find_invalid_utf8(""), std::nullopt);
   EXPECT_EQ(find_invalid_utf8("a\u00e9\u20ac\U0001F600"), std::nullopt);
-  EXPECT_EQ(find_invalid_utf8("ab\x80"), 2u);              // lone continuation
-  EXPECT_EQ(find_invalid_utf8("\xC0\x80"), 0u);            // overlong NUL
-  EXPECT_EQ(find_invalid_utf8("x\xE0\x80\x80"), 1u);       // overlong 3-byte
-  EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), 0u);        // surrogate
-  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);    // > U+10FFFF
+  EXPECT_EQ(find_invalid_utf8("ab\x80"), 2u);            // lone continuation
+  EXPECT_EQ(find_invalid_utf8("\xC0\x80"), 0u);          // overlong NUL
+  EXPECT_EQ(find_invalid_utf8("x\xE0\x80\x80"), 1u);     // overlong 3-byte
+  EXPECT_EQ(find_invalid_utf8("\xED\xA0\x80"), 0u);      // surrogate
+  EXPECT_EQ(find_invalid_utf8("\xF4\x90\x80\x80"), 0u);  // > U+10FFFF
   EXPECT_EQ(find_invalid_utf8("\xF5\x80\x80\x80"), 0u);
-  EXPECT_EQ(find_invalid_utf8("ok\xE2\x82"), 2u);          // truncated at the end
-  EXPECT_EQ(find_invalid_utf8("\xE2\x82(" ), 0u);          // truncated before ASCII
+  EXPECT_EQ(find_invalid_utf8("ok\xE2\x82"), 2u);  // truncated at the end
+  EXPECT_EQ(find_invalid_utf8("\xE2\x82("), 0u);   // truncated before ASCII
   EXPECT_EQ(find_invalid_utf8(std::string_view("a\0b", 3)), std::nullopt);
 }
 
@@ -202,7 +203,7 @@ TEST(Stream, EmitsOnlyCompleteCharacters) {
   }
   EXPECT_EQ(out, text);
   EXPECT_EQ(chunks, (std::vector<std::string>{"a", "", "\u00e9", "", "", "\u20ac", "", "", "",
-                                               "\U0001F600", "z"}));
+                                              "\U0001F600", "z"}));
   EXPECT_EQ(s.flush(), "");
 }
 
@@ -230,8 +231,9 @@ TEST(Stream, SpecialTokensFollowTheRenderFlag) {
 TEST(RoundTrip, RandomUnicodeText) {
   const auto t = make(tiny_vocab({{" ", "t"}, {"h", "e"}, {" t", "he"}, {"\n", "\n"}}));
   std::mt19937 rng(7);
-  const uint32_t pool[] = {' ', '\n', '\t', 'a', 'Z', '7', '\'', '!', 0xE9, 0x4E00, 0x0627,
-                           0x0915, 0x094D, 0x0E01, 0x1F600, 0x200D, 0x3000, 0xA0, 0x10FFFD};
+  const uint32_t pool[] = {' ',     '\n',   '\t',   'a',    'Z',     '7',    '\'',
+                           '!',     0xE9,   0x4E00, 0x0627, 0x0915,  0x094D, 0x0E01,
+                           0x1F600, 0x200D, 0x3000, 0xA0,   0x10FFFD};
   for (int iter = 0; iter < 500; ++iter) {
     std::string s;
     const int n = static_cast<int>(rng() % 40);

@@ -11,9 +11,9 @@
 namespace smol::tokenizer {
 namespace {
 
-#define SKIP_WITHOUT_VOCAB(t)                                    \
-  std::string why_;                                              \
-  const Tokenizer* t = testing::shared_llama3_tokenizer(&why_);  \
+#define SKIP_WITHOUT_VOCAB(t)                                   \
+  std::string why_;                                             \
+  const Tokenizer* t = testing::shared_llama3_tokenizer(&why_); \
   if (t == nullptr) GTEST_SKIP() << "no Llama-3 vocabulary: " << why_;
 
 std::vector<int32_t> enc(const Tokenizer& t, std::string_view s, bool special = false) {
@@ -41,12 +41,20 @@ TEST(Vocab, WholeWordInVocabStillMerges) {
 
 TEST(Vocab, SpecialTokensByText) {
   SKIP_WITHOUT_VOCAB(t);
-  const std::pair<const char*, int32_t> expected[] = {
-      {"<|begin_of_text|>", 128000}, {"<|end_of_text|>", 128001}, {"<think>", 128002},
-      {"</think>", 128003},          {"<|eom_id|>", 128008},      {"<|eot_id|>", 128009},
-      {"<|im_start|>", 128011},      {"<|im_end|>", 128012},      {"<tool_response>", 128013},
-      {"</tool_response>", 128014},  {"<tool_call>", 128015},     {"</tool_call>", 128016},
-      {"<code>", 128017},            {"</code>", 128018}};
+  const std::pair<const char*, int32_t> expected[] = {{"<|begin_of_text|>", 128000},
+                                                      {"<|end_of_text|>", 128001},
+                                                      {"<think>", 128002},
+                                                      {"</think>", 128003},
+                                                      {"<|eom_id|>", 128008},
+                                                      {"<|eot_id|>", 128009},
+                                                      {"<|im_start|>", 128011},
+                                                      {"<|im_end|>", 128012},
+                                                      {"<tool_response>", 128013},
+                                                      {"</tool_response>", 128014},
+                                                      {"<tool_call>", 128015},
+                                                      {"</tool_call>", 128016},
+                                                      {"<code>", 128017},
+                                                      {"</code>", 128018}};
   for (const auto& [text, id] : expected) EXPECT_EQ(t->special_token(text), id) << text;
   EXPECT_EQ(t->special_token("hello"), std::nullopt);  // a normal token is not special
   EXPECT_EQ(t->special_token("<|nope|>"), std::nullopt);
@@ -129,7 +137,9 @@ TEST(Vocab, ConcurrentEncodeMatchesSerial) {
 
 TEST(Vocab, InvalidUtf8IsAnErrorWithOffset) {
   SKIP_WITHOUT_VOCAB(t);
-  auto r = t->encode("abc\xFF" "def");
+  auto r = t->encode(
+      "abc\xFF"
+      "def");
   ASSERT_FALSE(r.ok());
   EXPECT_NE(r.error().find("byte offset 3"), std::string::npos) << r.error();
 }

@@ -79,8 +79,9 @@ smol::Result<smol::tokenizer::Tokenizer> load(const Args& args) {
 }
 
 int run_tokenize(int argc, char** argv) {
-  auto args = Args::parse(argc, argv, {"--model", "--file"},
-                          {"--json", "--with-pieces", "--parse-special", "--help"}, {{"-m", "--model"}});
+  auto args =
+      Args::parse(argc, argv, {"--model", "--file"},
+                  {"--json", "--with-pieces", "--parse-special", "--help"}, {{"-m", "--model"}});
   if (!args.ok()) {
     std::fprintf(stderr, "smolbot tokenize: %s\n%s", args.error().c_str(), kTokenizeUsage);
     return 2;
@@ -128,7 +129,8 @@ int run_tokenize(int argc, char** argv) {
     out += "]";
     if (pieces) {
       out += ", \"pieces\": [";
-      for (size_t i = 0; i < ids->size(); ++i) out += (i ? ", " : "") + json_quote(piece((*ids)[i]));
+      for (size_t i = 0; i < ids->size(); ++i)
+        out += (i ? ", " : "") + json_quote(piece((*ids)[i]));
       out += "]";
     }
     std::printf("%s}\n", out.c_str());
