@@ -21,6 +21,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <vector>
 
 #include "block_io.h"
 
@@ -32,6 +33,7 @@ namespace {
 
 constexpr int kR = static_cast<int>(kInterleaveRows);
 constexpr int kTokens = 4;  // tokens per pass over a decoded tile (shares each weight load)
+constexpr int64_t kMaxTokenBlock = 512;  // tokens per decoded tile (accumulators: 32 KiB)
 
 // One Q4_K super-block of 16 rows, ready for vpdpbusd.
 struct alignas(64) Q4KTile {
@@ -189,39 +191,55 @@ SMOL_AVX512 inline void apply_tile(const Q6KTile& tile, const uint8_t* const* a,
 
 // ---- Driver ----------------------------------------------------------------------------------
 
+// Block-major copy of the activations of tokens [t0, t1): block i of token t at
+// ((i·count) + t − t0)·292, so a decoded tile walks its tokens' blocks contiguously (rows of
+// 11008 would otherwise put every token on its own page). Grow-only, per thread.
+SMOL_AVX512 const uint8_t* block_major(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
+                                       int64_t t1) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t count = t1 - t0;
+  const size_t bytes = static_cast<size_t>(nb * count) * q8k::kBytes;
+  if (buf.size() < bytes) buf.resize(bytes);
+  for (int64_t t = t0; t < t1; ++t) {
+    for (int64_t i = 0; i < nb; ++i) {
+      std::memcpy(buf.data() + (i * count + t - t0) * q8k::kBytes,
+                  x + t * x_stride + i * q8k::kBytes, q8k::kBytes);
+    }
+  }
+  return buf.data();
+}
+
 template <typename Tile, size_t kBlockBytes>
 SMOL_AVX512 void gemm_interleaved(const uint8_t* w, int64_t w_stride, const uint8_t* x,
                                   int64_t x_stride, int64_t n, float* y, int64_t y_stride,
                                   int64_t r0, int64_t r1, int64_t t0, int64_t t1) {
   const int64_t nb = n / kQK;
-  // Tokens per pass: their activations (x_stride bytes each) should stay in L2 while every
-  // row tile of this thread is applied to them.
-  const int64_t token_block =
-      std::clamp<int64_t>((512 * 1024) / std::max<int64_t>(x_stride, 1), 8, 128);
   thread_local Tile tile;
   alignas(64) float out[kR];
-  for (int64_t tb = t0; tb < t1; tb += token_block) {
-    const int64_t te = std::min(t1, tb + token_block);
+  for (int64_t tb = t0; tb < t1; tb += kMaxTokenBlock) {
+    const int64_t te = std::min(t1, tb + kMaxTokenBlock), count = te - tb;
+    const uint8_t* xb = block_major(x, x_stride, nb, tb, te);
     for (int64_t r = r0; r + kR <= r1; r += kR) {
-      // acc[t][16 rows], kept across the row's blocks.
-      __m512 acc[128];
-      for (int64_t t = tb; t < te; ++t) acc[t - tb] = _mm512_setzero_ps();
+      // acc[t][16 rows], kept across the row's blocks: each tile is decoded once per token block.
+      __m512 acc[kMaxTokenBlock];
+      for (int64_t t = 0; t < count; ++t) acc[t] = _mm512_setzero_ps();
       for (int64_t i = 0; i < nb; ++i) {
         decode_tile(w + r * w_stride + i * kBlockBytes, w_stride, tile);
-        int64_t t = tb;
-        for (; t + kTokens <= te; t += kTokens) {
+        const uint8_t* xi = xb + i * count * q8k::kBytes;
+        int64_t t = 0;
+        for (; t + kTokens <= count; t += kTokens) {
           const uint8_t* a[kTokens];
-          for (int j = 0; j < kTokens; ++j) a[j] = x + (t + j) * x_stride + i * q8k::kBytes;
-          apply_tile<kTokens>(tile, a, acc + (t - tb));
+          for (int j = 0; j < kTokens; ++j) a[j] = xi + (t + j) * q8k::kBytes;
+          apply_tile<kTokens>(tile, a, acc + t);
         }
-        for (; t < te; ++t) {
-          const uint8_t* a[1] = {x + t * x_stride + i * q8k::kBytes};
-          apply_tile<1>(tile, a, acc + (t - tb));
+        for (; t < count; ++t) {
+          const uint8_t* a[1] = {xi + t * q8k::kBytes};
+          apply_tile<1>(tile, a, acc + t);
         }
       }
-      for (int64_t t = tb; t < te; ++t) {
-        _mm512_store_ps(out, acc[t - tb]);
-        std::memcpy(y + t * y_stride + r, out, sizeof out);
+      for (int64_t t = 0; t < count; ++t) {
+        _mm512_store_ps(out, acc[t]);
+        std::memcpy(y + (tb + t) * y_stride + r, out, sizeof out);
       }
     }
   }
