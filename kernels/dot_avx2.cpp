@@ -19,6 +19,10 @@ namespace smol::kernels::detail {
 
 namespace {
 
+// fp16 -> f32 with F16C (exact, like fp16_to_fp32, but one instruction instead of a branchy
+// bit-twiddle in every block).
+SMOL_AVX2 inline float f16c_load(const uint8_t* p) { return _cvtsh_ss(load_u16(p)); }
+
 SMOL_AVX2 inline float hsum_ps(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
   s = _mm_add_ps(s, _mm_movehl_ps(s, s));
@@ -53,7 +57,7 @@ SMOL_AVX2 float dot_q4_K_avx2(int64_t n, const void* wv, const void* av) {
   __m128 acc_m = _mm_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i, w += q4k::kBytes, a += q8k::kBytes) {
     const float da = load_f32(a + q8k::kD);
-    const float d = load_fp16(w + q4k::kD) * da, dmin = load_fp16(w + q4k::kDmin) * da;
+    const float d = f16c_load(w + q4k::kD) * da, dmin = f16c_load(w + q4k::kDmin) * da;
     const Q4KScales s = unpack_q4_K_scales(w + q4k::kScales);
     acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(q4_K_min_terms(s.m, a + q8k::kBsums)), _mm_set1_ps(dmin),
                          acc_m);
@@ -99,7 +103,7 @@ SMOL_AVX2 float dot_q6_K_avx2(int64_t n, const void* wv, const void* av) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) {
-    const float d = load_fp16(w + q6k::kD) * load_f32(a + q8k::kD);
+    const float d = f16c_load(w + q6k::kD) * load_f32(a + q8k::kD);
     const auto* sc = reinterpret_cast<const int8_t*>(w + q6k::kScales);
     const uint8_t* q8 = a + q8k::kQs;
     const __m256i sc16 =
@@ -141,7 +145,7 @@ SMOL_AVX2 float dot_q8_0_avx2(int64_t n, const void* wv, const void* av) {
     // |w|·sign(a, w) = w·a with an unsigned first operand, as maddubs needs.
     const __m256i p = _mm256_maddubs_epi16(_mm256_abs_epi8(qw), _mm256_sign_epi8(qa, qw));
     const __m256 s = _mm256_cvtepi32_ps(_mm256_madd_epi16(p, ones));
-    const float d = load_fp16(w + q80::kD) * load_fp16(a + q80::kD);
+    const float d = f16c_load(w + q80::kD) * f16c_load(a + q80::kD);
     acc = _mm256_fmadd_ps(s, _mm256_set1_ps(d), acc);
   }
   return hsum_ps(acc);
