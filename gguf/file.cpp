@@ -7,15 +7,23 @@
 
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "parser.h"
 
 namespace smol::gguf {
 
+// Page-aligned storage for in-memory images, so tensor data has the same memory alignment as in
+// a mapped file (kernels may rely on 32- or 64-byte aligned rows).
+constexpr std::align_val_t kPageAlign{4096};
+struct AlignedDelete {
+  void operator()(uint8_t* p) const { ::operator delete[](p, kPageAlign); }
+};
+
 struct File::Impl {
   void* map = nullptr;  // mmap'ed file, or nullptr when `owned` holds the bytes
   size_t map_size = 0;
-  std::vector<uint8_t> owned;
+  std::unique_ptr<uint8_t[], AlignedDelete> owned;
   std::span<const uint8_t> bytes;
   detail::Parsed parsed;
 
@@ -73,8 +81,9 @@ Result<File> File::open(const std::string& path) {
 
 Result<File> File::from_bytes(std::vector<uint8_t> bytes) {
   auto impl = std::make_unique<Impl>();
-  impl->owned = std::move(bytes);
-  impl->bytes = impl->owned;
+  impl->owned.reset(static_cast<uint8_t*>(::operator new[](bytes.size(), kPageAlign)));
+  if (!bytes.empty()) std::memcpy(impl->owned.get(), bytes.data(), bytes.size());
+  impl->bytes = {impl->owned.get(), bytes.size()};
   Status st = impl->parse();
   if (!st.ok()) return Error{"gguf: " + st.error()};
   return File(std::move(impl));

@@ -243,6 +243,7 @@ TEST(GgufRoundTrip, TensorsAreAlignedZeroCopyViews) {
   EXPECT_EQ(q->n_rows(), 3);
   EXPECT_EQ(q->n_elements, 1536u);
   EXPECT_EQ(q->data[5], uint8_t(35));
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(q->data) % 32, 0u) << "tensor data aligned in memory";
   EXPECT_EQ(q->type, TensorType::Q4_K);
 
   const TensorInfo* h = f.find_tensor("h");

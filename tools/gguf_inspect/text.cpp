@@ -1,6 +1,7 @@
 // Human-readable report: header, metadata, tensor table, per-type totals, architecture summary.
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "summary.h"

@@ -202,7 +202,8 @@ class File {
  public:
   // Maps `path` read-only and parses it.
   static Result<File> open(const std::string& path);
-  // Parses an in-memory image (tests, the fuzzer). The File owns the bytes.
+  // Parses an in-memory image (tests, the fuzzer). The File keeps a page-aligned copy, so tensor
+  // data is aligned in memory as in a mapped file.
   static Result<File> from_bytes(std::vector<uint8_t> bytes);
 
   File(File&&) noexcept;
