@@ -98,10 +98,9 @@ void kv_store_tokens(const KvCacheView& cache, int64_t pos0, int n_tokens, const
 
 // Number of floats of scratch that attention() needs for a cache shaped like `cache`, n_head
 // query heads and up to n_threads OpenMP threads (omp_get_max_threads() at call time is used,
-// capped by what the scratch holds). Independent of n_tokens. Grows with n_ctx (decode keeps
-// the full score row of each query head): per thread about
-// (n_head / n_head_kv) * (n_ctx + head_dim) floats, plus a fixed prefill tile (~0.6 MiB per
-// thread for SmolLM3 shapes).
+// capped by what the scratch holds). Independent of n_tokens. Per thread it is the larger of
+// about (n_head / n_head_kv) * (n_ctx + head_dim) floats (decode keeps each query head's full
+// score row) and a fixed prefill tile (139,520 floats = 0.53 MiB at SmolLM3 shapes).
 size_t attention_scratch_floats(const KvCacheView& cache, int n_head, int n_threads);
 
 // Causal GQA attention for n_tokens query tokens at positions pos0 .. pos0+n_tokens-1, whose k/v
