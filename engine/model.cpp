@@ -4,6 +4,7 @@
 #include <string>
 
 #include "smol/engine.h"
+#include "smol/tokenizer_gguf.h"
 
 namespace smol::engine {
 
@@ -113,29 +114,6 @@ Status bind_weights(const gguf::File& file, const ModelConfig& c, ModelWeights& 
 
 #undef SMOL_BIND
 
-// LOCAL SHIM until helper "tok" lands engine/tokenizer_gguf.h: builds the vocabulary from the
-// tokenizer.ggml.* keys.
-Result<tokenizer::Tokenizer> load_tokenizer(const gguf::File& file) {
-  tokenizer::Vocab vocab;
-  auto tokens = file.get_string_array("tokenizer.ggml.tokens");
-  if (!tokens.ok()) return Error{tokens.error()};
-  for (auto t : *tokens) vocab.tokens.emplace_back(t);
-  auto types = file.get_i32_array("tokenizer.ggml.token_type");
-  if (!types.ok()) return Error{types.error()};
-  vocab.token_types = std::move(*types);
-  if (file.has("tokenizer.ggml.merges")) {
-    auto merges = file.get_string_array("tokenizer.ggml.merges");
-    if (!merges.ok()) return Error{merges.error()};
-    for (auto m : *merges) vocab.merges.emplace_back(m);
-  }
-  if (auto bos = file.get_int("tokenizer.ggml.bos_token_id"); bos.ok())
-    vocab.bos_id = static_cast<int32_t>(*bos);
-  if (auto eos = file.get_int("tokenizer.ggml.eos_token_id"); eos.ok())
-    vocab.eos_id = static_cast<int32_t>(*eos);
-  if (auto add = file.get_bool("tokenizer.ggml.add_bos_token"); add.ok()) vocab.add_bos = *add;
-  return tokenizer::Tokenizer::create(std::move(vocab));
-}
-
 }  // namespace
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOptions& options) {
@@ -153,7 +131,7 @@ Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOp
   }
 
   if (options.load_tokenizer) {
-    auto tok = load_tokenizer(model->file_);
+    auto tok = tokenizer_from_gguf(model->file_);
     if (!tok.ok()) return Error{path + ": " + tok.error()};
     if (tok->n_vocab() != model->config_.n_vocab) {
       return Error{path + ": tokenizer has " + std::to_string(tok->n_vocab()) +
