@@ -1,5 +1,6 @@
 // --json: one JSON object (ordered as in the file) for scripts and tests.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +17,19 @@ using Json = nlohmann::ordered_json;
 constexpr uint64_t kFullArrayMax = 64;  // arrays up to this length are printed whole
 constexpr uint64_t kArrayHead = 16;     // elements kept of a longer array
 
+// An f32 as the shortest decimal that reads back to the same f32 (1e-06, not
+// 9.999999974752427e-07), so JSON shows what the file's writer meant.
+double f32_shortest(double v) {
+  float f = static_cast<float>(v);
+  for (int digits = 1; digits <= 9; ++digits) {
+    char buf[40];
+    std::snprintf(buf, sizeof(buf), "%.*g", digits, static_cast<double>(f));
+    double back = std::strtod(buf, nullptr);
+    if (static_cast<float>(back) == f) return back;
+  }
+  return v;
+}
+
 Json scalar(const Value& v) {
   switch (v.type()) {
     case ValueType::BOOL:
@@ -23,6 +37,7 @@ Json scalar(const Value& v) {
     case ValueType::STRING:
       return std::string(*v.as_string());
     case ValueType::F32:
+      return f32_shortest(*v.as_float());
     case ValueType::F64:
       return *v.as_float();
     case ValueType::U64:
@@ -39,6 +54,7 @@ Json element(const Value& v, uint64_t i) {
     case ValueType::BOOL:
       return v.raw()[i] != 0;
     case ValueType::F32:
+      return f32_shortest(v.float_at(i));
     case ValueType::F64:
       return v.float_at(i);
     case ValueType::U64: {
@@ -68,7 +84,15 @@ Json opt(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
-Json arch_json(const ArchSummary& a) {
+// A float hyper-parameter, shortened when the file stores it as f32.
+Json float_param(const gguf::File& file, const std::string& key, const std::optional<double>& v) {
+  if (!v) return nullptr;
+  const Value* stored = file.find(key);
+  return stored && stored->type() == ValueType::F32 ? f32_shortest(*v) : *v;
+}
+
+Json arch_json(const gguf::File& file, const ArchSummary& a) {
+  const std::string p = a.architecture + ".";
   Json special = Json::object();
   for (const SpecialToken& t : a.special_tokens) special[t.text] = opt(t.id);
   return Json{{"architecture", a.architecture},
@@ -81,8 +105,8 @@ Json arch_json(const ArchSummary& a) {
               {"vocab_size", opt(a.n_vocab)},
               {"vocab_size_key", opt(a.n_vocab_key)},
               {"context_length", opt(a.n_ctx)},
-              {"rope_freq_base", opt(a.rope_freq_base)},
-              {"rms_eps", opt(a.rms_eps)},
+              {"rope_freq_base", float_param(file, p + "rope.freq_base", a.rope_freq_base)},
+              {"rms_eps", float_param(file, p + "attention.layer_norm_rms_epsilon", a.rms_eps)},
               {"nope_layers", a.nope_layers},
               {"tied_embeddings", a.tied_embeddings},
               {"bos_token_id", opt(a.bos_id)},
@@ -123,7 +147,7 @@ int print_json(const gguf::File& file) {
            {"n_params", totals.n_params},
            {"tensor_bytes", totals.n_bytes},
            {"type_counts", type_counts},
-           {"arch", arch_json(arch)},
+           {"arch", arch_json(file, arch)},
            {"metadata", metadata},
            {"tensors", tensors}};
   // Strings in a GGUF need not be valid UTF-8; replace bad bytes rather than throw.

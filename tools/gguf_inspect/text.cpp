@@ -1,4 +1,5 @@
 // Human-readable report: header, metadata, tensor table, per-type totals, architecture summary.
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -18,8 +19,12 @@ constexpr uint64_t kArrayHead = 8;      // elements shown of a long array
 // A string for one line of a terminal: control bytes escaped, long values cut.
 std::string printable(std::string_view s, size_t max_chars, bool quote = true) {
   std::string out = quote ? "\"" : "";
+  size_t n = std::min(s.size(), max_chars);
+  while (n > 0 && n < s.size() && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) {
+    --n;  // never cut inside a UTF-8 sequence
+  }
   size_t i = 0;
-  for (; i < s.size() && i < max_chars; ++i) {
+  for (; i < n; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '\n') {
       out += "\\n";
@@ -87,14 +92,16 @@ std::string array(const Value& v) {
     if (i) out += ", ";
     out += element(v, i);
   }
-  if (shown < v.count()) out += ", ... " + std::to_string(v.count() - shown) + " more";
-  return out + "]";
+  if (shown < v.count())
+    out.append(", ... ").append(std::to_string(v.count() - shown)).append(" more");
+  return out.append("]");
 }
 
 std::string type_label(const Value& v) {
   if (!v.is_array()) return std::string(gguf::value_type_name(v.type()));
-  return "[" + std::string(gguf::value_type_name(v.elem_type())) + " x " +
-         std::to_string(v.count()) + "]";
+  std::string out = "[";
+  out.append(gguf::value_type_name(v.elem_type())).append(" x ");
+  return out.append(std::to_string(v.count())).append("]");
 }
 
 std::string shape(const gguf::TensorInfo& t) {
@@ -127,7 +134,8 @@ void print_arch(const ArchSummary& a) {
               opt(a.rms_eps).c_str());
   if (a.architecture == "smollm3") {
     std::string nope;
-    for (int64_t il : a.nope_layers) nope += (nope.empty() ? "" : ",") + std::to_string(il);
+    for (int64_t il : a.nope_layers)
+      nope.append(nope.empty() ? "" : ",").append(std::to_string(il));
     std::printf("  NoPE layers (no RoPE, (il+1) %% 4 == 0): %s (%zu)\n",
                 nope.empty() ? "none" : nope.c_str(), a.nope_layers.size());
   }
@@ -137,7 +145,7 @@ void print_arch(const ArchSummary& a) {
               opt(a.pad_id).c_str());
   std::string specials;
   for (const SpecialToken& t : a.special_tokens) {
-    specials += (specials.empty() ? "" : ", ") + t.text + " " + opt(t.id);
+    specials.append(specials.empty() ? "" : ", ").append(t.text).append(" ").append(opt(t.id));
   }
   std::printf("  special tokens: %s\n", specials.c_str());
 }
