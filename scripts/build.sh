@@ -10,6 +10,7 @@ flavour=${1:-release}
 shift || true
 jobs=${SMOL_JOBS:-$(nproc)}
 generator=()
+targets=()
 command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 
 case "$flavour" in
@@ -18,9 +19,10 @@ case "$flavour" in
                               -DSMOL_BUILD_BENCHMARKS=OFF) ;;
   fuzz) dir=build-fuzz; opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMOL_FUZZ=ON
                               -DSMOL_BUILD_TESTS=OFF -DSMOL_BUILD_BENCHMARKS=OFF
-                              -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++) ;;
+                              -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
+        targets=(--target smol_fuzzers) ;;  # only the fuzzers (tests/fuzz/CMakeLists.txt)
   *) echo "usage: scripts/build.sh [release|asan|fuzz]" >&2; exit 2 ;;
 esac
 
 cmake -S . -B "$dir" "${generator[@]}" "${opts[@]}" "$@" >/dev/null
-cmake --build "$dir" -j "$jobs"
+cmake --build "$dir" -j "$jobs" "${targets[@]}"
