@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs, skipping whatever is already present (idempotent).
 #   Debian packages: compilers, CMake, OpenBLAS, POCO, nlohmann-json, ICU, GoogleTest,
-#   Google Benchmark, clang (fuzzing), python3-jinja2 (template goldens), Node.js/npm.
+#   Google Benchmark, clang (fuzzing), python3-jinja2 (template goldens), Node.js/npm,
+#   chromium (web UI browser tests).
 #   npm packages (package.json + package-lock.json): llama.cpp oracle, tokenizer references.
 # Usage: scripts/deps.sh [--no-npm]
 set -euo pipefail
@@ -12,6 +13,7 @@ packages=(
   libopenblas-dev libpoco-dev libsqlite3-dev nlohmann-json3-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev python3 python3-jinja2
+  chromium
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)
