@@ -110,6 +110,8 @@ TEST(SynthVocab, ErrorsNameTheFileAndTheField) {
   expect_error("{not json", "not valid JSON");
   expect_error(R"({"x": 1})", "'model'");
   expect_error(R"({"model": {"type": "Unigram"}})", "BPE");
+  expect_error(R"({"model": {"type": 5}})", "BPE");
+  expect_error(R"([1, 2])", "'model'");
   expect_error(R"({"model": {"type": "BPE", "merges": []}})", "model.vocab");
   expect_error(R"({"model": {"type": "BPE", "vocab": {}}})", "model.merges");
   expect_error(mini_json(R"(["ab"])"), "model.merges[0]");
@@ -122,6 +124,13 @@ TEST(SynthVocab, ErrorsNameTheFileAndTheField) {
   expect_error(mini_json("[]", R"({"id": 9, "content": "<think>", "special": true},)"),
                "'<think>' already at id 9");
   expect_error(mini_json("[]", R"({"id": "x", "content": "q"},)"), "added_tokens");
+}
+
+TEST(SynthVocab, NonBooleanSpecialIsNotSpecial) {
+  TempJson j(mini_json("[]", R"({"id": 5, "content": "plain", "special": "yes"},)"));
+  auto v = load_vocab(j.path());
+  ASSERT_TRUE(v.ok()) << v.error();
+  EXPECT_EQ(v->token_types[5], static_cast<int32_t>(TokenType::kUserDefined));
 }
 
 TEST(SynthVocab, MissingFile) {

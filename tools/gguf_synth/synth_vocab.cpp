@@ -64,7 +64,11 @@ Result<Vocab> load_vocab(const std::string& path) {
     return fail(path, "missing object 'model'");
   }
   const json& model = doc["model"];
-  if (model.value("type", std::string()) != "BPE") return fail(path, "model.type is not \"BPE\"");
+  // Type-check before reading: nlohmann's typed getters throw on a mismatch.
+  if (!model.contains("type") || !model["type"].is_string() ||
+      model["type"].get<std::string>() != "BPE") {
+    return fail(path, "model.type is not \"BPE\"");
+  }
   if (!model.contains("vocab") || !model["vocab"].is_object()) {
     return fail(path, "missing object 'model.vocab'");
   }
@@ -104,7 +108,8 @@ Result<Vocab> load_vocab(const std::string& path) {
   for (const json& tok : added) {
     const size_t i = tok["id"].get<size_t>();
     v.tokens[i] = tok["content"].get<std::string>();
-    const bool special = tok.value("special", false);
+    const bool special =
+        tok.contains("special") && tok["special"].is_boolean() && tok["special"].get<bool>();
     v.token_types[i] = static_cast<int32_t>(
         special || looks_special(v.tokens[i]) ? TokenType::kControl : TokenType::kUserDefined);
   }
