@@ -18,6 +18,9 @@
 //     some vocabulary entries are not reachable by merging (" Việt" = 101798). Confirmed per
 //     entry by re-running HF with ignore_merges=false, which then gives llama.cpp's ids. We
 //     follow llama.cpp: it is what runs SmolLM3 GGUF files.
+//   - "hf-js-whitespace": the port runs the split regex as a JavaScript RegExp, whose \s is
+//     ECMAScript's set (no U+0085 NEL, but U+FEFF), not Unicode White_Space as in the Rust
+//     tokenizers library and in llama.cpp. Assigned when the text holds U+0085 or U+FEFF.
 //   - anything else is listed as "unexplained" and must be looked at (the script says so).
 // llama.cpp's detokenize applies "clean_spaces" for this vocabulary (removes the space in " ?",
 // " 's", ...), so it is not an inverse of tokenize; entries where it differs from the text record
@@ -79,7 +82,7 @@ runCli(async () => {
 
   const entries = [];
   const counts = {total: 0, agree: 0, 'hf-always-parses-specials': 0, 'hf-ignore-merges': 0,
-                  unexplained: 0,
+                  'hf-js-whitespace': 0, unexplained: 0,
                   llama_detok_differs: 0};
   for (const e of corpus) {
     const ids = oracle.tokenize(e.text, e.parse_special);
@@ -94,6 +97,7 @@ runCli(async () => {
       const merged = Array.from(hfMerging.tok.encode(e.text, {add_special_tokens: false}));
       entry.hf_note = !e.parse_special && hasSpecial ? 'hf-always-parses-specials'
           : same(ids, merged)                       ? 'hf-ignore-merges'
+          : /[\u0085\ufeff]/.test(e.text)           ? 'hf-js-whitespace'
                                                     : 'unexplained';
       counts[entry.hf_note]++;
     }

@@ -163,6 +163,32 @@ add("unreachable_in_text", [
   "Tiếng Việt là ngôn ngữ chính thức của Việt Nam.",
 ]);
 
+// Seeded random strings over a pool that stresses the split: every character class the regex
+// distinguishes (letters of several scripts, combining marks, digits of several systems,
+// White_Space variants, \r and \n, apostrophes before contraction letters, symbols, emoji, ZWJ).
+{
+  let seed = 20240601;
+  const rand = (n) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  const pool = [
+    "a", "Z", "s", "t", "l", "L", "e", "E", "m", "d", "v", "r", "é", "ß", "Ω", "ж", "字", "カ", "한",
+    "ب", "क", "्", "ि", "ก", "ั", "\u0301", "0", "7", "٣", "१", "½", "Ⅻ", " ", " ", " ", "  ", "\t",
+    "\n", "\r", "\r\n", "\u00a0", "\u3000", "\u2009", "\u0085", "\u000b", "'", "'", "’", "!", "?",
+    ".", ",", "-", "_", "(", ")", "<", ">", "|", "/", "\\", "\"", "#", "$", "%", "&", "*", "+", "=",
+    "@", "^", "`", "~", "€", "😀", "👍", "🏽", "\u200d", "\u200b", "\ufe0f", "🇯", "🇵", "\u0000",
+  ];
+  const random = [];
+  for (let i = 0; i < 300; i++) {
+    const n = 1 + rand(i < 200 ? 12 : 60);
+    let s = "";
+    for (let k = 0; k < n; k++) s += pool[rand(pool.length)];
+    random.push(s);
+  }
+  add("random", random);
+}
+
 add("odd", [
   "\u0000", "a\u0000b", "\u0001\u0002", "\u007f", "\u200b", "a\u200bb", "\ufeffBOM", "soft\u00adhyphen",
   "\ue000", "\u0378", "\uffff", "\ufffd", "\u{10fffd}", "\u{1d11e}", "\u{e0041}", "a\u200d", "x\u0301",
