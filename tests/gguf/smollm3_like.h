@@ -26,7 +26,7 @@ inline Writer smollm3_like_writer() {
   w.set_string("tokenizer.ggml.model", "gpt2");
   w.set_string("tokenizer.ggml.pre", "smaug-bpe");
   std::vector<std::string> tokens;
-  for (int i = 0; i < 100; ++i) tokens.push_back("t" + std::to_string(i));
+  for (int i = 0; i < 100; ++i) tokens.push_back(std::string("t").append(std::to_string(i)));
   const char* specials[] = {"<|begin_of_text|>", "<|im_start|>", "<|im_end|>",  "<think>",
                             "</think>",          "<tool_call>",  "</tool_call>"};
   for (const char* s : specials) tokens.push_back(s);  // ids 100..106
