@@ -11,6 +11,7 @@ from other work on the machine hits all three of that round. Prints every round 
 usage: acceptance.py path/to/matmul_bench [rounds] [isa]
 """
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -38,7 +39,8 @@ def main():
         speedup = mm_b["tok/s"] / mv_b["tok/s"]
         bw_ratios.append(bw_ratio)
         speedups.append(speedup)
-        print(f"round {i + 1}: read {read_bw / 1e9:.2f} GB/s, matvec {mv_b['bytes_per_second'] / 1e9:.2f}"
+        load = os.getloadavg()[0]
+        print(f"round {i + 1} (load {load:.1f}): read {read_bw / 1e9:.2f} GB/s, matvec {mv_b['bytes_per_second'] / 1e9:.2f}"
               f" GB/s = {100 * bw_ratio:.0f}% of read; matvec {mv_b['tok/s']:.0f} tok/s,"
               f" matmul {mm_b['tok/s']:.0f} tok/s = {speedup:.1f}x per token", flush=True)
     print(f"median: matvec at {100 * statistics.median(bw_ratios):.0f}% of read bandwidth "
