@@ -108,6 +108,14 @@ async function waitStreaming(page) {
     { timeout: 60000 });
   return a;
 }
+// The /quote reasoning panel, open and a few words in (for a screenshot mid-answer).
+async function waitReasoning(page) {
+  await page.locator('.msg.local .reasoning.live[open]').last().waitFor({ timeout: 10000 });
+  await page.waitForFunction(() => {
+    const r = [...document.querySelectorAll('.msg.local .reasoning.live .reasoning-body')].pop();
+    return r && r.textContent.length > 110;
+  }, null, { timeout: 10000 });
+}
 const waitIdle = (page) => page.locator('.msg.assistant.streaming').waitFor({ state: 'detached', timeout: 60000 })
   .then(() => page.locator('#send').waitFor({ state: 'visible' }));
 
@@ -286,16 +294,34 @@ try {
   });
 
   await step('/quote streams through the page with a reasoning panel', async () => {
+    await page.waitForFunction(() => !document.querySelector('.toast'), null, { timeout: 10000 });
     await page.fill('#prompt', '/quote');
     await page.press('#prompt', 'Enter');  // palette fills "/quote "
     await page.press('#prompt', 'Enter');  // runs it
-    await page.locator('.msg.local .reasoning.live[open]').waitFor({ timeout: 10000 });
+    await waitReasoning(page);
     await page.screenshot({ path: join(shots, 'desktop-light-reasoning.png') });
     await page.locator('.msg.local .content blockquote').waitFor({ timeout: 20000 });
     assert.equal(await page.locator('.msg.local .reasoning').getAttribute('open'), null);
     await waitIdle(page);
     assert.match(await page.locator('.msg.local .reasoning summary').innerText(), /^Thought for \d+ s$/);
     assert.match(await page.locator('.msg.local .msg-stats').innerText(), /tokens/);
+  });
+
+  await step('theme toggle switches to dark and persists', async () => {
+    await page.click('#theme-toggle');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await page.reload();
+    await page.locator('body.ready').waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
+    await page.screenshot({ path: join(shots, 'desktop-dark-chat.png') });
+    await page.fill('#prompt', '/quote');
+    await page.press('#prompt', 'Enter');
+    await page.press('#prompt', 'Enter');
+    await waitReasoning(page);
+    await page.screenshot({ path: join(shots, 'desktop-dark-reasoning.png') });
+    await waitIdle(page);
+    await page.click('#theme-toggle');
+    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
   });
 
   const payloadImg = '<img src=x onerror="window.__xss=1">';
@@ -310,6 +336,9 @@ try {
     assert.equal(await page.locator(`.session[data-id="${id}"] .session-open`).innerText(), `${payloadImg}${payloadLink}`);
     assert.equal(await page.locator('#chat-title').innerText(), `${payloadImg}${payloadLink}`);
     assert.equal(await page.locator('#sidebar img, #chat-title img, a[href^="javascript:"]').count(), 0);
+    // A plain title again, for the screenshots that follow.
+    await fetch(`${base}/api/sessions/${id}`, { method: 'PATCH', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ title: 'Hello there, tiny model' }) });
   });
 
   await step('XSS in streamed markdown (/quote TEXT, the same handler as SSE answers) is inert', async () => {
@@ -347,30 +376,12 @@ try {
     assert.equal(await page.locator('[onerror], a[href^="javascript:"]').count(), 0);
   });
 
-  await step('theme toggle switches to dark and persists', async () => {
-    await page.click('#theme-toggle');
-    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-    await page.reload();
-    await page.locator('body.ready').waitFor();
-    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'dark');
-    await page.screenshot({ path: join(shots, 'desktop-dark-chat.png') });
-    await page.fill('#prompt', '/quote');
-    await page.press('#prompt', 'Enter');
-    await page.press('#prompt', 'Enter');
-    await page.locator('.msg.local .reasoning.live[open]').waitFor({ timeout: 10000 });
-    await page.screenshot({ path: join(shots, 'desktop-dark-reasoning.png') });
-    await waitIdle(page);
-    await page.click('#theme-toggle');
-    assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), 'light');
-  });
-
   await step('search filters sessions; delete asks first', async () => {
     await page.click('#new-chat');
     await page.locator('.session').nth(1).waitFor();
-    await page.fill('#prompt', '/quote');
     const before = (await apiGet('/api/sessions')).sessions.length;
     assert.equal(before, 2);
-    await page.fill('#session-search', 'img');
+    await page.fill('#session-search', 'TINY');
     assert.equal(await page.locator('.session').count(), 1);
     await page.fill('#session-search', 'zzz-nothing');
     assert.equal(await page.locator('.session').count(), 0);
@@ -387,6 +398,7 @@ try {
   });
 
   await step('keyboard: Tab reaches the composer and Enter sends a command', async () => {
+    await page.fill('#prompt', '');
     await page.locator('body').click({ position: { x: 700, y: 300 } });
     let found = false;
     for (let i = 0; i < 40 && !found; i++) {
@@ -410,7 +422,7 @@ try {
       await phone.fill('#prompt', '/quote');
       await phone.press('#prompt', 'Enter');
       await phone.press('#prompt', 'Enter');
-      await phone.locator('.msg.local .reasoning.live[open]').waitFor({ timeout: 10000 });
+      await waitReasoning(phone);
       await phone.screenshot({ path: join(shots, `phone-${theme}-reasoning.png`) });
       await waitIdle(phone);
       await phone.click('#toggle-sidebar');

@@ -431,7 +431,8 @@ function openSettings() {
   const f = $('#settings-form');
   f.system_prompt.value = s.settings.system_prompt;
   f.max_tokens.value = s.settings.max_tokens;
-  for (const k of kSamplingFields) f[k].value = s.settings.sampling[k];
+  // The server stores floats: show 0.95, not 0.949999988079071.
+  for (const k of kSamplingFields) f[k].value = Number(s.settings.sampling[k].toFixed(4));
   $('#settings').showModal();
 }
 
