@@ -352,6 +352,8 @@ try {
     assert.equal(await msg.locator('img').count(), 1, 'the img survives without its handler');
     for (const a of await msg.locator('.content a').all()) await a.click({ modifiers: [] }).catch(() => {});
     assert.equal(await msg.locator('.code-block .copy-code').count(), 1);
+    await msg.locator('.code-block .copy-code').click();
+    assert.equal(await msg.locator('.code-block .copy-code').innerText(), 'Copied');
     assert.ok(await msg.locator('code.hljs').count() >= 1, 'code is highlighted');
     await sleep(300);
     assert.equal(await page.evaluate(() => window.__xss), undefined);
@@ -363,10 +365,24 @@ try {
       ['token', { text: `Forged ${payloadImg} ` }],
       ['token', { text: '[x](javascript:window.__xss=5) ' }],
       ['token', { text: '<a href="javascript:window.__xss=6">y</a>' }],
+      ['tool_call', { id: 'call_1', name: 'get_weather<img src=x onerror="window.__xss=7">', arguments: '{"city":"Paris"}' }],
       ['done', { prompt_tokens: 1, cached_tokens: 0, generated_tokens: 3, ttft_ms: 1, tokens_per_s: 3, finish_reason: 'stop' }],
     ].map(([t, d], i) => `id: gen-forged:${i}\nevent: ${t}\ndata: ${JSON.stringify(d)}\n\n`).join('');
     await page.route(`**/api/sessions/${id}/events*`, (r) => r.fulfill({ status: 200, headers: { 'content-type': 'text/event-stream' }, body }));
     await page.route(`**/api/sessions/${id}/regenerate`, (r) => r.fulfill({ status: 202, contentType: 'application/json', body: '{"generation_id":"gen-forged"}' }));
+    await page.evaluate(() => {
+      window.__cards = [];
+      new MutationObserver((records) => {
+        for (const r of records) {
+          for (const n of r.addedNodes) {
+            if (n.classList && n.classList.contains('tool-card')) {
+              window.__cards.push({ name: n.querySelector('.tool-name').textContent,
+                args: n.querySelector('.tool-args').textContent, imgs: n.querySelectorAll('img').length });
+            }
+          }
+        }
+      }).observe(document.querySelector('#messages'), { childList: true, subtree: true });
+    });
     const seen = page.waitForFunction(() => (window.smolDebug.lastStreamText || '').startsWith('Forged'));
     await page.click('button[aria-label="Regenerate answer"]');
     await seen;
@@ -374,6 +390,12 @@ try {
     await page.unroute(`**/api/sessions/${id}/regenerate`);
     assert.equal(await page.evaluate(() => window.__xss), undefined);
     assert.equal(await page.locator('[onerror], a[href^="javascript:"]').count(), 0);
+    // The page re-renders from the store after `done`, so the card was recorded as it appeared.
+    const cards = await page.evaluate(() => window.__cards);
+    assert.equal(cards.length, 1);
+    assert.match(cards[0].name, /^get_weather<img/);
+    assert.match(cards[0].args, /"city": "Paris"/);
+    assert.equal(cards[0].imgs, 0);
   });
 
   await step('search filters sessions; delete asks first', async () => {
