@@ -234,12 +234,21 @@ try {
     const after = await page.evaluate(() => window.smolDebug.streamText);
     assert.ok(after.startsWith(seen), 'text before the reload is kept');
     assert.ok(resumed.some((u) => /last_event_id=gen-[^&]+%3A\d+/.test(u)), `resumed with an id: ${resumed}`);
+    // A second tab has no cached text: it replays the whole log from the start.
+    const other = await newPage({ viewport: { width: 1000, height: 700 } });
+    await other.goto(`${base}/#${await currentId(page)}`);
+    await other.locator('body.ready').waitFor();
+    await other.locator('.msg.assistant.streaming').waitFor({ timeout: 30000 });
     await page.click('#stop');
     await waitIdle(page);
+    await waitIdle(other);
     const s = await apiGet(`/api/sessions/${await currentId(page)}`);
     const stored = s.messages[s.messages.length - 1].content;
     assert.equal(await page.evaluate(() => window.smolDebug.lastStreamText), stored,
       'streamed text across the reload equals the stored answer');
+    assert.equal(await other.evaluate(() => window.smolDebug.lastStreamText), stored,
+      'a full replay in another tab equals the stored answer');
+    await other.context().close();
   });
 
   await step('slash palette filters, navigates and runs /help', async () => {

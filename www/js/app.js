@@ -314,8 +314,8 @@ async function finishStream(stream, stats, local) {
     if (!state.current || state.current.id !== sid) return;
     const last = fresh.messages[fresh.messages.length - 1];
     if (last && last.role === 'assistant' && stream.thinkMs !== null) {
-      state.current = fresh;
-      localStorage.setItem(thoughtKey(last), String(Math.max(1, Math.round(stream.thinkMs / 1000))));
+      const secs = Math.max(1, Math.round(stream.thinkMs / 1000));
+      localStorage.setItem(thoughtKey(last), String(secs));
     }
     state.current = fresh;
     renderConversation();
