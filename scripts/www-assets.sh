@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Copies the web UI's pinned third-party assets from node_modules into www/vendor/ (git-ignored),
 # so the UI works with no network at all. highlight.js ships only CommonJS modules, so its core
-# and a few languages are wrapped into one classic script that sets window.hljs.
+# and a few languages are wrapped into one classic script that sets window.hljs (its token
+# colours come from www/css/app.css, per theme).
 # Usage: scripts/www-assets.sh   (run scripts/deps.sh first for node_modules)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,15 +13,13 @@ for pkg in htmx.org htmx-ext-sse marked dompurify highlight.js; do
 done
 
 out=www/vendor
-tmp=$(mktemp -d www/.vendor.XXXXXX)
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/smol-www-vendor.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
 cp "$nm/htmx.org/dist/htmx.min.js" "$tmp/htmx.min.js"
 cp "$nm/htmx-ext-sse/dist/sse.min.js" "$tmp/htmx-sse.min.js"
 cp "$nm/marked/lib/marked.umd.js" "$tmp/marked.umd.js"
 cp "$nm/dompurify/dist/purify.min.js" "$tmp/purify.min.js"
-cp "$nm/highlight.js/styles/github.min.css" "$tmp/hljs-light.css"
-cp "$nm/highlight.js/styles/github-dark.min.css" "$tmp/hljs-dark.css"
 
 langs=(bash c cpp css diff go java javascript json markdown python rust shell sql typescript xml
        yaml plaintext)
@@ -44,6 +43,6 @@ for pkg in htmx.org htmx-ext-sse marked dompurify highlight.js; do
 done > "$tmp/VERSIONS.txt"
 
 rm -rf "$out"
-mv "$tmp" "$out"
-trap - EXIT
+mkdir -p "$out"
+cp -R "$tmp"/. "$out"/
 echo "www-assets: $(ls "$out" | wc -l) files in $out"
