@@ -49,7 +49,15 @@ std::optional<json> HttpContext::json_body(bool allow_empty) {
   return j;
 }
 
+void HttpContext::before_send() {
+  if (body_consumed_) return;
+  bool has_body = request_.hasContentLength() ? request_.getContentLength64() > 0
+                                              : request_.getChunkedTransferEncoding();
+  if (has_body) response_.setKeepAlive(false);
+}
+
 void HttpContext::send_text(int status, const std::string& content_type, const std::string& body) {
+  before_send();
   response_.setStatusAndReason(to_status(status));
   response_.setContentType(content_type);
   response_.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -67,6 +75,7 @@ void HttpContext::send_error(int status, const std::string& type, const std::str
 }
 
 void HttpContext::send_empty(int status) {
+  before_send();
   response_.setStatusAndReason(to_status(status));
   response_.setContentLength(0);
   responded_ = true;
@@ -78,6 +87,7 @@ void HttpContext::set_header(const std::string& name, const std::string& value) 
 }
 
 void HttpContext::begin_sse() {
+  before_send();
   response_.setStatusAndReason(Poco::Net::HTTPResponse::HTTP_OK);
   response_.setContentType("text/event-stream; charset=utf-8");
   response_.set("Cache-Control", "no-cache");

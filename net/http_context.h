@@ -33,7 +33,10 @@ class HttpContext {
   std::string header(const std::string& name) const;
   std::map<std::string, std::string>& params() { return params_; }
 
-  void set_body(std::string body) { body_ = std::move(body); }
+  void set_body(std::string body) {
+    body_ = std::move(body);
+    body_consumed_ = true;
+  }
   const std::string& body() const { return body_; }
   // The body as a JSON object; on failure answers 400 (saying why and where) and returns nullopt.
   std::optional<json> json_body(bool allow_empty = false);
@@ -57,6 +60,9 @@ class HttpContext {
 
  private:
   bool write(const std::string& chunk);
+  // An answer sent before the body was read must close the connection: the unread body would
+  // otherwise be parsed as the next request.
+  void before_send();
 
   Poco::Net::HTTPServerRequest& request_;
   Poco::Net::HTTPServerResponse& response_;
@@ -66,6 +72,7 @@ class HttpContext {
   std::string body_;
   std::ostream* sse_ = nullptr;
   bool responded_ = false;
+  bool body_consumed_ = false;
 };
 
 // "502" -> the reason phrase used on the status line.

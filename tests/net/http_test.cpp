@@ -358,6 +358,28 @@ TEST_F(HttpTest, ApiKeyGuardsApiButNotHealth) {
   EXPECT_EQ(http().get("/health").status, 200);
 }
 
+TEST_F(HttpTest, EarlyRejectionDoesNotPoisonAKeepAliveConnection) {
+  ServerOptions o;
+  o.api_key = "sekrit";
+  ASSERT_EQ(start(o), "");
+  Poco::Net::HTTPClientSession session("127.0.0.1", static_cast<uint16_t>(harness_->port()));
+  std::string body = json{{"messages", {{{"role", "user"}, {"content", "hi"}}}}}.dump();
+  Poco::Net::HTTPRequest post("POST", "/v1/chat/completions", "HTTP/1.1");
+  post.setContentLength(static_cast<std::streamsize>(body.size()));
+  session.sendRequest(post) << body;
+  Poco::Net::HTTPResponse first;
+  std::string ignored;
+  Poco::StreamCopier::copyToString(session.receiveResponse(first), ignored);
+  EXPECT_EQ(first.getStatus(), 401);
+  // The unread body must not be taken for the next request on the same client session.
+  Poco::Net::HTTPRequest get("GET", "/v1/models", "HTTP/1.1");
+  get.set("Authorization", "Bearer sekrit");
+  session.sendRequest(get);
+  Poco::Net::HTTPResponse second;
+  Poco::StreamCopier::copyToString(session.receiveResponse(second), ignored);
+  EXPECT_EQ(second.getStatus(), 200);
+}
+
 TEST_F(HttpTest, FullQueueAnswers503) {
   ServiceOptions s;
   s.max_queue = 1;

@@ -133,6 +133,7 @@ int run_serve(int argc, char** argv) {
     }
   }
   std::printf("smolbot: shutting down\n");
+  std::fflush(stdout);
   (*http)->stop();
   return 0;
 }
