@@ -78,6 +78,17 @@ await waitHealthy(base);
 const apiGet = async (path) => (await fetch(base + path)).json();
 const currentId = (page) => page.evaluate(() => location.hash.slice(1));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+// Retries an async assertion for up to 10 s (the page's PATCH may still be in flight).
+async function eventually(fn) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (i >= 50) throw e;
+      await sleep(200);
+    }
+  }
+}
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -167,12 +178,14 @@ try {
     await page.fill('[name=system_prompt]', 'You are terse.');
     await page.click('#settings button[value=save]');
     await page.waitForFunction(() => !document.querySelector('#settings').open);
-    await sleep(300);
-    const s = await apiGet(`/api/sessions/${await currentId(page)}`);
-    assert.equal(s.settings.max_tokens, 3000);
-    assert.equal(s.settings.sampling.top_k, 40);
-    assert.equal(s.settings.sampling.seed, 7);
-    assert.equal(s.settings.system_prompt, 'You are terse.');
+    const id = await currentId(page);
+    await eventually(async () => {
+      const s = await apiGet(`/api/sessions/${id}`);
+      assert.equal(s.settings.max_tokens, 3000);
+      assert.equal(s.settings.sampling.top_k, 40);
+      assert.equal(s.settings.sampling.seed, 7);
+      assert.equal(s.settings.system_prompt, 'You are terse.');
+    });
   });
 
   await step('send streams tokens; Esc stops; answer stored as stopped', async () => {
@@ -274,14 +287,11 @@ try {
     await page.fill('#prompt', '/no_think');
     await page.press('#prompt', 'Enter');
     await page.waitForFunction(() => !document.querySelector('#thinking-toggle').checked);
-    await sleep(200);
-    let s = await apiGet(`/api/sessions/${await currentId(page)}`);
-    assert.equal(s.settings.thinking, false);
+    const id = await currentId(page);
+    await eventually(async () => assert.equal((await apiGet(`/api/sessions/${id}`)).settings.thinking, false));
     await page.fill('#prompt', '/think');
     await page.press('#prompt', 'Enter');
-    await sleep(300);
-    s = await apiGet(`/api/sessions/${await currentId(page)}`);
-    assert.equal(s.settings.thinking, true);
+    await eventually(async () => assert.equal((await apiGet(`/api/sessions/${id}`)).settings.thinking, true));
   });
 
   await step('export as Markdown and JSON', async () => {
@@ -362,7 +372,7 @@ try {
     for (const a of await msg.locator('.content a').all()) await a.click({ modifiers: [] }).catch(() => {});
     assert.equal(await msg.locator('.code-block .copy-code').count(), 1);
     await msg.locator('.code-block .copy-code').click();
-    assert.equal(await msg.locator('.code-block .copy-code').innerText(), 'Copied');
+    await msg.locator('.code-block .copy-code', { hasText: 'Copied' }).waitFor({ timeout: 5000 });
     assert.ok(await msg.locator('code.hljs').count() >= 1, 'code is highlighted');
     await sleep(300);
     assert.equal(await page.evaluate(() => window.__xss), undefined);
