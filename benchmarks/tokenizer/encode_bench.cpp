@@ -135,10 +135,29 @@ void BM_EncodeChatTurn(benchmark::State& state) {  // a short prompt: per-call o
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
 }
 
+// Tokenizer::create on the 128,256-token vocabulary (merge table, special matcher, and one BPE
+// per token for the whole-piece table); the copy of the input arrays is outside the timing.
+void BM_Create(benchmark::State& state) {
+  static const auto vocab = smol::tokenizer::testing::load_llama3_vocab(
+      smol::tokenizer::testing::llama3_tokenizer_json_path());
+  if (!vocab.ok()) {
+    state.SkipWithError(vocab.error().c_str());
+    return;
+  }
+  for (auto _ : state) {
+    state.PauseTiming();
+    smol::tokenizer::Vocab copy = *vocab;
+    state.ResumeTiming();
+    auto t = Tokenizer::create(std::move(copy));
+    benchmark::DoNotOptimize(t.ok());
+  }
+}
+
 BENCHMARK(BM_EncodeProse)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeCode)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeCjk)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_EncodeChatTurn)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Create)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 }  // namespace
 
