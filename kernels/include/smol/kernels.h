@@ -14,8 +14,9 @@
 // environment (read once, at first use) or set_isa() (tests, benchmarks) force a tier.
 //
 // Pointers: quantized data is passed as `const void*` and may have ANY alignment (GGUF packs
-// 210-byte Q6_K blocks back to back); the kernels read it bytewise. The block structs below
-// document the layouts and are what writers (gguf-synth) fill in.
+// 210-byte Q6_K blocks back to back); the kernels read it bytewise. F32 / F16 data and every
+// float* need their natural alignment (4 / 2 bytes; GGUF aligns tensors to 32). The block structs
+// below document the layouts and are what writers (gguf-synth) fill in.
 //
 // Threading: matvec/matmul run an OpenMP team of num_threads() threads. They are meant to be
 // called from one thread at a time (the engine worker); calls from different threads are safe
