@@ -43,6 +43,7 @@ function applyTheme() {
   const btn = $('#theme-toggle');
   btn.setAttribute('aria-label', theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme');
   btn.setAttribute('aria-pressed', theme === 'dark' ? 'true' : 'false');
+  btn.textContent = theme === 'dark' ? '☀' : '☾';
 }
 media.addEventListener('change', applyTheme);
 
