@@ -151,8 +151,7 @@ Result<Tokenizer> Tokenizer::create(Vocab vocab) {
     joined.assign(left);
     joined.append(right);
     // A repeated pair keeps its first (best) rank, as llama.cpp's map insertion does.
-    const int32_t result =
-        t.token_to_id.contains(joined) ? t.token_to_id.at(joined) : symbol_of(joined);
+    const int32_t result = symbol_of(joined);
     t.merges.insert(l->second, r->second, {static_cast<int32_t>(i), result});
   }
 

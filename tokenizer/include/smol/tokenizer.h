@@ -101,7 +101,6 @@ class Tokenizer {
  private:
   explicit Tokenizer(std::shared_ptr<const detail::TokenizerData> impl);
   std::shared_ptr<const detail::TokenizerData> impl_;
-  friend class StreamDecoder;
 };
 
 // Turns a stream of ids into text that never ends inside a UTF-8 sequence: bytes of an
