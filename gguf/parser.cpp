@@ -21,7 +21,7 @@ constexpr uint64_t kMinTensorInfoBytes = 8 + 4 + 8 + 4 + 8;
 constexpr uint64_t kMaxNameBytes = 63;  // ggml's GGML_MAX_NAME (64) includes the NUL
 
 std::string hex_bytes(const uint8_t* p, size_t n) {
-  static const char* kDigits = "0123456789abcdef";
+  static constexpr char kDigits[] = "0123456789abcdef";
   std::string s;
   for (size_t i = 0; i < n; ++i) {
     if (i) s += ' ';
@@ -43,7 +43,7 @@ std::string quoted(std::string_view s) {
     if (c >= 0x20 && c < 0x7f && c != '\'' && c != '\\') {
       out += static_cast<char>(c);
     } else {
-      static const char* kDigits = "0123456789abcdef";
+      static constexpr char kDigits[] = "0123456789abcdef";
       out += "\\x";
       out += kDigits[c >> 4];
       out += kDigits[c & 15];

@@ -145,7 +145,7 @@ struct Writer::Impl {
 Status Writer::Impl::emit(Sink& sink) const {
   Result<uint32_t> align_r = alignment();
   if (!align_r.ok()) return Error{align_r.error()};
-  const uint64_t alignment = *align_r;
+  uint64_t alignment = *align_r;
 
   std::vector<uint8_t> head;
   put_bytes(head, "GGUF", 4);

@@ -29,7 +29,8 @@
 // written without holding all weights in memory).
 //
 // Non-goals: writing in place, editing a mapped file, big-endian files, GGUF v1, nested arrays,
-// interpreting tensor contents (dequantization lives in smol_kernels).
+// interpreting tensor contents (dequantization lives in smol_kernels), and surviving a file that
+// another process truncates while it is mapped (reading the lost pages raises SIGBUS).
 #pragma once
 
 #include <array>
