@@ -35,6 +35,13 @@ std::string option(const smolbot::Args& args, const char* flag, const char* env,
   return fallback;
 }
 
+// $XDG_DATA_HOME/smolbot, else ~/.local/share/smolbot, else ./data: never inside the checkout.
+std::string default_data_dir() {
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x) return std::string(x) + "/smolbot";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/smolbot";
+  return "data";
+}
+
 bool to_int(const std::string& text, const char* what, int lo, int hi, int& out) {
   char* end = nullptr;
   long v = std::strtol(text.c_str(), &end, 10);
@@ -78,7 +85,7 @@ int run_serve(int argc, char** argv) {
   if (auto h = option(*args, "--allowed-host", "SMOL_ALLOWED_HOST", ""); !h.empty()) {
     server.allowed_hosts.push_back(h);
   }
-  service.data_dir = option(*args, "--data-dir", "SMOL_DATA_DIR", "data");
+  service.data_dir = option(*args, "--data-dir", "SMOL_DATA_DIR", default_data_dir().c_str());
   if (!to_int(option(*args, "--port", "PORT", "8080", "SMOL_PORT"), "--port", 0, 65535,
               server.port) ||
       !to_int(option(*args, "--threads", "SMOL_THREADS", "0"), "--threads", 0, 1024,
