@@ -127,7 +127,7 @@ void matvec(QuantType type, const void* w, int64_t rows, int64_t cols, const flo
 
 void matmul(QuantType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n,
             float* y) {
-  if (type == QuantType::kF32 && n > 1 && rows > 0) {
+  if (type == QuantType::kF32 && n > 1 && rows > 0 && cols > 0) {
     // y[n][rows] = x[n][cols] · Wᵀ: a plain f32 GEMM, which OpenBLAS does best.
     SMOL_CHECK(cols <= INT32_MAX && rows <= INT32_MAX && n <= INT32_MAX, "matmul: shape too big");
     cblas_sgemm(kCblasRowMajor, kCblasNoTrans, kCblasTrans, static_cast<int>(n),

@@ -173,6 +173,16 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(c.cols) + "_t" + std::to_string(c.tokens);
     });
 
+TEST(MatrixKernels, EmptyShapes) {
+  std::vector<float> x(8, 1.0f), y(8, 5.0f);
+  matmul(QuantType::kF32, x.data(), 4, 0, x.data(), 2, y.data());  // zero-length rows: dots are 0
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(y[i], 0.0f);
+  y.assign(8, 5.0f);
+  matvec(QuantType::kQ4_K, x.data(), 0, 256, x.data(), y.data());     // no rows: nothing written
+  matmul(QuantType::kQ4_K, x.data(), 4, 256, x.data(), 0, y.data());  // no tokens
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(y[i], 5.0f);
+}
+
 TEST(MatrixKernels, SupportedTypes) {
   EXPECT_TRUE(matmul_supports(QuantType::kQ4_K));
   EXPECT_TRUE(matmul_supports(QuantType::kQ6_K));
