@@ -2,7 +2,7 @@
 # Bounded load test of a local smolbot server over the OpenAI streaming API (loopback only).
 #
 #   scripts/load-test.sh [--url http://127.0.0.1:8080] [-c 32] [-n 64] [--rounds 3]
-#                        [--max-tokens 32] [--model F [--smolbot build/bin/smolbot]]
+#                        [--max-tokens 32] [--model F [--smolbot build/bin/smolbot] [--threads 1]]
 #
 # With --model it starts its own server (port 0, temporary data dir), reports the server's
 # resident memory after each round, and stops it at the end. Per round it prints: requests,
@@ -19,6 +19,7 @@ rounds=3
 max_tokens=32
 model=""
 smolbot=build/bin/smolbot
+threads=1
 while (($#)); do
   case "$1" in
     --url) url=$2; shift 2 ;;
@@ -28,6 +29,7 @@ while (($#)); do
     --max-tokens) max_tokens=$2; shift 2 ;;
     --model) model=$2; shift 2 ;;
     --smolbot) smolbot=$2; shift 2 ;;
+    --threads) threads=$2; shift 2 ;;
     -h|--help) sed -n 2,12p "$0"; exit 0 ;;
     *) echo "load-test: unknown option $1" >&2; exit 2 ;;
   esac
@@ -47,7 +49,8 @@ trap cleanup EXIT
 if [ -n "$model" ]; then
   data_dir=$(mktemp -d)
   log="$data_dir/server.log"
-  "$smolbot" serve --model "$model" --port 0 --data-dir "$data_dir" --max-queue 256 >"$log" 2>&1 &
+  "$smolbot" serve --model "$model" --port 0 --data-dir "$data_dir" --max-queue 256 \
+    --threads "$threads" >"$log" 2>&1 &
   server_pid=$!
   for _ in $(seq 100); do
     url=$(grep -o 'http://127.0.0.1:[0-9]*' "$log" | head -1 || true)
@@ -70,6 +73,7 @@ export LT_URL=${url%/} LT_C=$concurrency LT_N=$requests LT_ROUNDS=$rounds LT_MAX
 export LT_PID=$server_pid
 node --input-type=module - <<'EOF'
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 const url = process.env.LT_URL, C = +process.env.LT_C, N = +process.env.LT_N;
 const rounds = +process.env.LT_ROUNDS, maxTokens = +process.env.LT_MAX, pid = process.env.LT_PID;
 
@@ -83,37 +87,48 @@ function pct(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
 
-async function one(i) {
-  const t0 = performance.now();
-  const res = await fetch(`${url}/v1/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
+// node:http rather than fetch: fetch gives up after 300 s without response headers, and a
+// streaming request queued behind busy slots gets its headers only once a slot takes it.
+function one(i) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const body = JSON.stringify({
       messages: [{ role: 'user', content: `Load test request ${i}: tell me a story.` }],
       max_tokens: maxTokens, stream: true, stream_options: { include_usage: true },
-    }),
+    });
+    const req = http.request(`${url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+    }, (res) => {
+      let buf = '', ttft = null, tokens = 0, done = false, failure = null;
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        buf += chunk;
+        if (res.statusCode !== 200) return;
+        let k;
+        while ((k = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, k); buf = buf.slice(k + 2);
+          if (!block.startsWith('data: ')) continue;
+          const data = block.slice(6);
+          if (data === '[DONE]') { done = true; continue; }
+          const j = JSON.parse(data);
+          if (j.error) failure = JSON.stringify(j.error);
+          const d = j.choices?.[0]?.delta;
+          if (ttft === null && d && (d.content || d.reasoning_content)) ttft = performance.now() - t0;
+          if (j.usage) tokens = j.usage.completion_tokens;
+        }
+      });
+      res.on('end', () => {
+        if (res.statusCode === 503) return resolve({ status: 503 });
+        if (res.statusCode !== 200) return resolve({ status: res.statusCode, error: buf });
+        if (failure) return resolve({ status: 500, error: failure });
+        if (!done) return resolve({ status: 500, error: 'stream ended without [DONE]' });
+        resolve({ status: 200, ttft: ttft ?? performance.now() - t0, tokens });
+      });
+      res.on('error', (e) => resolve({ status: -1, error: String(e) }));
+    });
+    req.on('error', (e) => resolve({ status: -1, error: String(e) }));
+    req.end(body);
   });
-  if (res.status === 503) { await res.text(); return { status: 503 }; }
-  if (res.status !== 200) return { status: res.status, error: await res.text() };
-  const decoder = new TextDecoder();
-  let buf = '', ttft = null, tokens = 0, done = false;
-  for await (const chunk of res.body) {
-    buf += decoder.decode(chunk, { stream: true });
-    let k;
-    while ((k = buf.indexOf('\n\n')) >= 0) {
-      const block = buf.slice(0, k); buf = buf.slice(k + 2);
-      if (!block.startsWith('data: ')) continue;
-      const data = block.slice(6);
-      if (data === '[DONE]') { done = true; continue; }
-      const j = JSON.parse(data);
-      if (j.error) return { status: 500, error: JSON.stringify(j.error) };
-      const d = j.choices?.[0]?.delta;
-      if (ttft === null && d && (d.content || d.reasoning_content)) ttft = performance.now() - t0;
-      if (j.usage) tokens = j.usage.completion_tokens;
-    }
-  }
-  if (!done) return { status: 500, error: 'stream ended without [DONE]' };
-  return { status: 200, ttft: ttft ?? performance.now() - t0, tokens };
 }
 
 let failedTotal = 0;
