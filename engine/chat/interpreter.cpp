@@ -13,6 +13,11 @@ constexpr std::string_view kLinePrefix = "chat template line ";
 
 Interpreter::Interpreter(const RenderOptions& options) : options_(options) {}
 
+Interpreter::~Interpreter() {
+  for (auto& frame : captured_frames_) frame->clear();
+  for (auto& dict : linked_namespaces_) dict->items.clear();
+}
+
 Error Interpreter::fail(const std::string& what) const {
   if (what.rfind(kLinePrefix, 0) == 0) return Error{what};
   return Error{std::string(kLinePrefix) + std::to_string(line_) + ": " + what};
@@ -199,9 +204,15 @@ Result<List> iterable_items(Interpreter& in, const Value& v) {
 Result<Flow> Interpreter::exec_for(const Node& node) {
   auto iterable = eval(*node.expr);
   if (!iterable) return Error{iterable.error()};
-  auto items_r = iterable_items(*this, *iterable);
-  if (!items_r) return Error{items_r.error()};
-  List items = std::move(*items_r);
+  // Lists are walked in place (shared, immutable); other iterables are materialised.
+  std::shared_ptr<const List> items_ptr;
+  if (iterable->kind == Kind::kList) {
+    items_ptr = iterable->list;
+  } else {
+    auto items_r = iterable_items(*this, *iterable);
+    if (!items_r) return Error{items_r.error()};
+    items_ptr = std::make_shared<const List>(std::move(*items_r));
+  }
 
   auto bind_targets = [&](Frame& frame, const Value& item) -> Status {
     if (node.targets.size() == 1) {
@@ -220,7 +231,7 @@ Result<Flow> Interpreter::exec_for(const Node& node) {
 
   if (node.filter) {  // `for x in xs if cond`: loop.* counts only the kept items
     List kept;
-    for (const auto& item : items) {
+    for (const auto& item : *items_ptr) {
       SMOL_TRY(count_step());
       scopes_.push_back(std::make_shared<Frame>());
       Status bound = bind_targets(*scopes_.back(), item);
@@ -229,36 +240,53 @@ Result<Flow> Interpreter::exec_for(const Node& node) {
       if (!keep) return Error{keep.error()};
       if (keep->truthy()) kept.push_back(item);
     }
-    items = std::move(kept);
+    items_ptr = std::make_shared<const List>(std::move(kept));
   }
+  const List& items = *items_ptr;
 
   // The else body is outside the loop: a break in it belongs to an enclosing loop.
   if (items.empty()) return exec_body(node.else_body);
   const int64_t n = static_cast<int64_t>(items.size());
+  auto cycle_index = std::make_shared<int64_t>(0);
+  Value cycle = Value::callable(
+      "loop.cycle", [cycle_index](Interpreter& in, CallArgs& args) -> Result<Value> {
+        if (args.positional.empty()) return in.fail("loop.cycle() needs at least one argument");
+        return args.positional[static_cast<size_t>(*cycle_index) % args.positional.size()];
+      });
+  // One `loop` object per loop, updated in place each iteration (Jinja's LoopContext is one
+  // object too). Slots, in order: index index0 revindex revindex0 first last length depth
+  // depth0 previtem nextitem cycle.
+  Value loop = Value::make_dict();
+  for (const char* key : {"index", "index0", "revindex", "revindex0", "first", "last", "length",
+                          "depth", "depth0", "previtem", "nextitem"}) {
+    loop.dict->items.emplace_back(key, Value());
+  }
+  loop.dict->items.emplace_back("cycle", cycle);
+  std::shared_ptr<Frame> frame;
   for (int64_t k = 0; k < n; ++k) {
     line_ = node.line;
     SMOL_TRY(count_step());
-    auto frame = std::make_shared<Frame>();
+    // Each iteration starts with a fresh scope; the map is reused unless a macro captured it.
+    if (!frame || tracked_.count(frame.get())) {
+      frame = std::make_shared<Frame>();
+    } else {
+      frame->clear();
+    }
     SMOL_TRY(bind_targets(*frame, items[k]));
-    Dict loop;
-    loop.set("index", Value::integer(k + 1));
-    loop.set("index0", Value::integer(k));
-    loop.set("revindex", Value::integer(n - k));
-    loop.set("revindex0", Value::integer(n - k - 1));
-    loop.set("first", Value::boolean(k == 0));
-    loop.set("last", Value::boolean(k == n - 1));
-    loop.set("length", Value::integer(n));
-    loop.set("depth", Value::integer(1));
-    loop.set("depth0", Value::integer(0));
-    loop.set("previtem", k > 0 ? items[k - 1] : Value::undefined("there is no previous item"));
-    loop.set("nextitem", k + 1 < n ? items[k + 1] : Value::undefined("there is no next item"));
-    loop.set("cycle",
-             Value::callable("loop.cycle", [k](Interpreter& in, CallArgs& args) -> Result<Value> {
-               if (args.positional.empty())
-                 return in.fail("loop.cycle() needs at least one argument");
-               return args.positional[static_cast<size_t>(k) % args.positional.size()];
-             }));
-    (*frame)["loop"] = Value::make_dict(std::move(loop));
+    auto& slots = loop.dict->items;
+    slots[0].second = Value::integer(k + 1);
+    slots[1].second = Value::integer(k);
+    slots[2].second = Value::integer(n - k);
+    slots[3].second = Value::integer(n - k - 1);
+    slots[4].second = Value::boolean(k == 0);
+    slots[5].second = Value::boolean(k == n - 1);
+    slots[6].second = Value::integer(n);
+    slots[7].second = Value::integer(1);
+    slots[8].second = Value::integer(0);
+    slots[9].second = k > 0 ? items[k - 1] : Value::undefined();
+    slots[10].second = k + 1 < n ? items[k + 1] : Value::undefined();
+    *cycle_index = k;
+    (*frame)["loop"] = loop;
     scopes_.push_back(frame);
     auto flow = exec_body(node.body);
     scopes_.pop_back();
@@ -294,6 +322,9 @@ Status Interpreter::exec_set(const Node& node) {
       return fail("cannot assign attribute '" + node.attr_target + "' on '" + node.targets[0] +
                   "': not a namespace()");
     }
+    if (value.kind == Kind::kList || value.kind == Kind::kDict || value.kind == Kind::kCallable) {
+      if (tracked_.insert(target.dict.get()).second) linked_namespaces_.push_back(target.dict);
+    }
     target.dict->set(node.attr_target, std::move(value));
     return {};
   }
@@ -312,6 +343,9 @@ Status Interpreter::exec_set(const Node& node) {
 }
 
 Value Interpreter::make_macro(const Node& node, Scopes scopes) {
+  for (const auto& frame : scopes) {
+    if (tracked_.insert(frame.get()).second) captured_frames_.push_back(frame);
+  }
   const Node* def = &node;
   return Value::callable(node.targets.empty() ? "caller" : node.targets[0],
                          [def, scopes](Interpreter& in, CallArgs& args) -> Result<Value> {
@@ -552,6 +586,17 @@ Result<Value> Interpreter::eval_call(const Expr& e) {
 }
 
 Result<Value> Interpreter::eval(const Expr& e) {
+  auto v = eval_node(e);
+  // Big strings are copied as they flow and big lists took work to build: charge the step
+  // budget in proportion, so size limits and step limits together bound the total work.
+  if (v.ok() && (v->s.size() >= 4096 || (v->list && v->list->size() >= 1024))) {
+    steps_ += v->s.size() / 256 + (v->list ? v->list->size() / 4 : 0);
+    SMOL_TRY(count_step());
+  }
+  return v;
+}
+
+Result<Value> Interpreter::eval_node(const Expr& e) {
   line_ = e.line;
   SMOL_TRY(count_step());
   switch (e.kind) {

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ast.h"
@@ -18,6 +19,9 @@ enum class Flow { kNormal, kBreak, kContinue };
 class Interpreter {
  public:
   explicit Interpreter(const RenderOptions& options);
+  ~Interpreter();  // breaks the reference cycles macros and namespaces can form
+  Interpreter(const Interpreter&) = delete;
+  Interpreter& operator=(const Interpreter&) = delete;
 
   Result<std::string> render(const Body& body, const Json& context);
 
@@ -50,6 +54,7 @@ class Interpreter {
   Status write(std::string_view text);
 
   Result<Value> eval(const Expr& e);
+  Result<Value> eval_node(const Expr& e);
   Result<Value> eval_binary(const Expr& e);
   Result<Value> eval_call(const Expr& e);
   Result<Value> eval_slice(const Expr& e);
@@ -61,6 +66,11 @@ class Interpreter {
 
   const RenderOptions& options_;
   Scopes scopes_;
+  // Frames captured by macros (a macro stored in a frame it captures is a cycle) and namespaces
+  // that were given containers or callables (`ns.self = ns`): cleared when rendering ends.
+  std::vector<std::shared_ptr<Frame>> captured_frames_;
+  std::vector<std::shared_ptr<Dict>> linked_namespaces_;
+  std::unordered_set<const void*> tracked_;  // dedup for the two lists above
   std::string* out_ = nullptr;
   uint64_t steps_ = 0;
   int call_depth_ = 0;

@@ -181,6 +181,25 @@ TEST(TemplateLimits, OutputAndValueSizeLimits) {
              "exceeds");
 }
 
+TEST(TemplateLimits, ManyMacroDefinitionsAndNamespacesStayCheap) {
+  // Each iteration defines a macro capturing a fresh loop frame and links a namespace to itself
+  // (a reference cycle the interpreter must break at the end: ASan's leak check sees it).
+  auto r = render(
+      "{% set ns = namespace(n=0) %}{% for i in range(5000) %}{% macro m() %}{{ i }}"
+      "{% endmacro %}{% set ns.self = ns %}{% set ns.m = m %}{% set ns.n = ns.n + 1 %}"
+      "{% endfor %}{{ ns.n }} {{ ns.m() }}");
+  ASSERT_TRUE(r.ok()) << r.error();
+  EXPECT_EQ(*r, "5000 4999");
+}
+
+TEST(TemplateLimits, CopyingBigStringsCountsAsWork) {
+  // 4 MB string read 5 M times would be 20 TB of copying: the step budget must stop it early.
+  std::string e = render_error(
+      "{% set s = 'x' * 4000000 %}{% for i in range(1000) %}{% for j in range(1000) %}{% if s %}{% "
+      "endif %}{% endfor %}{% endfor %}");
+  EXPECT_HAS(e, "steps");
+}
+
 TEST(TemplateLimits, RecursionIsBounded) {
   std::string e = render_error("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
   EXPECT_HAS(e, "nested deeper than");

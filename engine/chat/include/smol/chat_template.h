@@ -42,9 +42,9 @@ struct ParseOptions {
 // Bounds that turn a hostile or runaway template into an Error instead of a hang or a crash.
 struct RenderLimits {
   size_t max_output_bytes = 16u << 20;  // also caps any single string value
-  uint64_t max_steps = 20'000'000;      // evaluated statements + expressions + loop iterations
+  uint64_t max_steps = 1'000'000;       // evaluated statements + expressions + loop iterations
   int max_call_depth = 32;              // nested macro / caller() calls
-  size_t max_list_size = 1u << 20;      // range(), string/list repetition
+  size_t max_list_size = 100'000;       // range(), string/list repetition
 };
 
 struct RenderOptions {
