@@ -10,6 +10,7 @@
 #include <Poco/URI.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <istream>
 #include <limits>
@@ -205,6 +206,8 @@ Server::~Server() { stop(); }
 
 Result<std::unique_ptr<Server>> Server::start(const ServerOptions& options,
                                               std::shared_ptr<ChatService> service) {
+  // A client that vanishes mid-stream must cost a failed write, not the process.
+  std::signal(SIGPIPE, SIG_IGN);
   std::unique_ptr<Server> server(new Server());
   Impl& s = *server->impl_;
   s.api.service = std::move(service);
