@@ -118,7 +118,7 @@ Status bind_weights(const gguf::File& file, const ModelConfig& c, ModelWeights& 
 
 Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOptions& options) {
   auto file = gguf::File::open(path);
-  if (!file.ok()) return Error{path + ": " + file.error()};
+  if (!file.ok()) return Error{file.error()};  // the reader names the path itself
   std::unique_ptr<Model> model(new Model(std::move(*file)));
 
   auto config = ModelConfig::from_gguf(model->file_);
