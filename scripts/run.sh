@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/deps.sh
 ./scripts/build.sh release >/dev/null
+./scripts/www-assets.sh
 
 model_name=HuggingFaceTB_SmolLM3-3B-Q4_K_M.gguf
 model_url=${SMOL_MODEL_URL:-https://huggingface.co/bartowski/HuggingFaceTB_SmolLM3-3B-GGUF/resolve/main/$model_name}
