@@ -91,7 +91,8 @@ smol::Result<std::vector<int32_t>> parse_id_list(const std::string& csv) {
     item = b == std::string::npos ? "" : item.substr(b, e - b + 1);
     if (item.empty()) {
       if (comma == csv.size() && !ids.empty()) break;  // tolerate one trailing comma
-      return smol::Error{"empty token id at character " + std::to_string(pos) + " of '" + csv + "'"};
+      return smol::Error{"empty token id at character " + std::to_string(pos) + " of '" + csv +
+                         "'"};
     }
     int32_t id = 0;
     auto [end, ec] = std::from_chars(item.data(), item.data() + item.size(), id);

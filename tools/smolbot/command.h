@@ -23,6 +23,6 @@ const std::vector<Command>& commands();
 
 #define SMOLBOT_CONCAT_(a, b) a##b
 #define SMOLBOT_CONCAT(a, b) SMOLBOT_CONCAT_(a, b)
-#define SMOLBOT_COMMAND(name, summary, fn)                               \
-  static const bool SMOLBOT_CONCAT(smolbot_registered_, __LINE__) =     \
+#define SMOLBOT_COMMAND(name, summary, fn)                          \
+  static const bool SMOLBOT_CONCAT(smolbot_registered_, __LINE__) = \
       ::smolbot::register_command({name, summary, fn})

@@ -25,8 +25,8 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : v_(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : v_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return v_.index() == 0; }
   explicit operator bool() const { return ok(); }
@@ -62,23 +62,22 @@ class [[nodiscard]] Status {
 
 [[noreturn]] inline void check_failed(const char* file, int line, const char* cond,
                                       const char* msg) {
-  std::fprintf(stderr, "%s:%d: check failed: %s%s%s\n", file, line, cond, msg[0] ? ": " : "",
-               msg);
+  std::fprintf(stderr, "%s:%d: check failed: %s%s%s\n", file, line, cond, msg[0] ? ": " : "", msg);
   std::abort();
 }
 
 }  // namespace smol
 
 // Always-on invariant check. `msg` is a string literal.
-#define SMOL_CHECK(cond, msg)                                       \
-  do {                                                              \
+#define SMOL_CHECK(cond, msg)                                          \
+  do {                                                                 \
     if (!(cond)) ::smol::check_failed(__FILE__, __LINE__, #cond, msg); \
   } while (0)
 
 // Propagates a failed Result/Status from the current function.
-#define SMOL_TRY(expr)                                   \
-  do {                                                   \
-    auto&& smol_try_r_ = (expr);                         \
+#define SMOL_TRY(expr)                                                \
+  do {                                                                \
+    auto&& smol_try_r_ = (expr);                                      \
     if (!smol_try_r_.ok()) return ::smol::Error{smol_try_r_.error()}; \
   } while (0)
 
