@@ -236,30 +236,6 @@ Status no_extra(const Args& args, size_t max_positional, const std::string& fn) 
   return {};
 }
 
-Result<List> items_of(const Value& v) {
-  switch (v.kind) {
-    case Kind::kUndefined:
-      return List{};
-    case Kind::kList:
-      return *v.list;
-    case Kind::kDict: {
-      List keys;
-      for (const auto& [k, e] : v.dict->items) keys.push_back(Value::string(k));
-      return keys;
-    }
-    case Kind::kString: {
-      List chars;
-      auto offsets = code_point_offsets(v.s);
-      for (size_t k = 0; k + 1 < offsets.size(); ++k) {
-        chars.push_back(Value::string(v.s.substr(offsets[k], offsets[k + 1] - offsets[k])));
-      }
-      return chars;
-    }
-    default:
-      return Error{std::string("'") + kind_name(v) + "' object is not iterable"};
-  }
-}
-
 // Dotted attribute path ("a.b", "0") as Jinja's make_attrgetter resolves it.
 Result<Value> attr_path(Interpreter& in, const Value& item, const std::string& path) {
   Value cur = item;
@@ -798,6 +774,30 @@ Result<Value> filter_map_like(Interpreter& in, const std::string& name, const Va
 }
 
 }  // namespace
+
+Result<List> items_of(const Value& v) {
+  switch (v.kind) {
+    case Kind::kUndefined:
+      return List{};
+    case Kind::kList:
+      return *v.list;
+    case Kind::kDict: {
+      List keys;
+      for (const auto& [k, e] : v.dict->items) keys.push_back(Value::string(k));
+      return keys;
+    }
+    case Kind::kString: {
+      List chars;
+      auto offsets = code_point_offsets(v.s);
+      for (size_t k = 0; k + 1 < offsets.size(); ++k) {
+        chars.push_back(Value::string(v.s.substr(offsets[k], offsets[k + 1] - offsets[k])));
+      }
+      return chars;
+    }
+    default:
+      return Error{std::string("'") + kind_name(v) + "' object is not iterable"};
+  }
+}
 
 void install_globals(std::unordered_map<std::string, Value>& frame) {
   frame["range"] = Value::callable("range", fn_range);

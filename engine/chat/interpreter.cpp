@@ -176,27 +176,9 @@ namespace {
 
 // Items a for loop walks: list elements, string characters, dict keys; Undefined is empty.
 Result<List> iterable_items(Interpreter& in, const Value& v) {
-  switch (v.kind) {
-    case Kind::kUndefined:
-      return List{};
-    case Kind::kList:
-      return *v.list;
-    case Kind::kDict: {
-      List keys;
-      for (const auto& [k, e] : v.dict->items) keys.push_back(Value::string(k));
-      return keys;
-    }
-    case Kind::kString: {
-      List chars;
-      auto offsets = code_point_offsets(v.s);
-      for (size_t k = 0; k + 1 < offsets.size(); ++k) {
-        chars.push_back(Value::string(v.s.substr(offsets[k], offsets[k + 1] - offsets[k])));
-      }
-      return chars;
-    }
-    default:
-      return in.fail(std::string("'") + kind_name(v) + "' object is not iterable");
-  }
+  auto items = items_of(v);
+  if (!items.ok()) return in.fail(items.error());
+  return items;
 }
 
 }  // namespace

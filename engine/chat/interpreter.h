@@ -86,6 +86,8 @@ Result<bool> builtin_test(Interpreter& in, const std::string& name, const Value&
                           CallArgs& args);
 // A bound method of a str / dict / list value, or Undefined if there is none by that name.
 Value builtin_method(const Value& obj, const std::string& name);
+// What iterating `v` yields (list elements, string characters, dict keys; Undefined is empty).
+Result<List> items_of(const Value& v);
 
 // Operators shared by the interpreter and filters.
 Result<Value> binary_op(Interpreter& in, const std::string& op, const Value& a, const Value& b);
