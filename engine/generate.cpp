@@ -103,6 +103,10 @@ Result<GenerateResult> generate(Session& session, std::span<const int32_t> promp
   r.prefill_ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
 
   for (int step = 0;; ++step) {
+    if (options.stop_flag && options.stop_flag->load(std::memory_order_relaxed)) {
+      r.stop_reason = StopReason::kCancelled;
+      break;
+    }
     if (step >= options.max_tokens) {
       r.stop_reason = StopReason::kMaxTokens;
       break;

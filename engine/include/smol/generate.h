@@ -9,6 +9,7 @@
 // Non-goals: batching several requests, speculative decoding, grammars.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <span>
@@ -33,6 +34,9 @@ struct GenerateOptions {
   bool render_special = false;         // include CONTROL token text (<think>, ...) in the text
   bool count_prompt_penalties = true;  // prompt tokens enter the sampler's penalty window
   int top_logits = 0;                  // record the K best (id, logit) pairs of every step
+  // Checked before each sampled token (not inside the prefill): once true, generation ends with
+  // StopReason::kCancelled. Another thread (or a signal handler) may set it; not owned.
+  const std::atomic<bool>* stop_flag = nullptr;
 };
 
 struct GenerateResult {
