@@ -15,8 +15,11 @@
 //
 // A batch of n tokens runs the same code with [n][width] buffers: the projections become
 // matmuls (one activation quantization per matrix, weights streamed once per batch) and attention
-// is causal inside the batch. Nothing here allocates, checks an ISA or switches on a format:
-// the kernels dispatch once per call on the weight's type.
+// is causal inside the batch. The rows may belong to several sequences (segments): a prefill
+// chunk is one segment of n rows, a batched decode is n segments of one row each. Only the RoPE
+// positions, the K/V store and attention depend on the sequence; every other op is per row.
+// Nothing here allocates, checks an ISA or switches on a format: the kernels dispatch once per
+// call on the weight's type.
 #include "forward.h"
 
 #include "smol/kernels.h"
@@ -46,8 +49,9 @@ void lookup_row(const WeightView& w, int32_t id, float* out) {
 
 }  // namespace
 
-RunState::RunState(const ModelConfig& c, int n_batch_)
+RunState::RunState(const ModelConfig& c, int n_batch_, int n_seq_)
     : n_batch(n_batch_),
+      n_seq(n_seq_),
       pos(sz(n_batch_)),
       x(sz(n_batch_) * sz(c.n_embd)),
       xn(sz(n_batch_) * sz(c.n_embd)),
@@ -58,7 +62,7 @@ RunState::RunState(const ModelConfig& c, int n_batch_)
       proj(sz(n_batch_) * sz(c.n_embd)),
       gate(sz(n_batch_) * sz(c.n_ff)),
       up(sz(n_batch_) * sz(c.n_ff)),
-      logits(sz(c.n_vocab)) {}
+      logits(sz(n_seq_) * sz(c.n_vocab)) {}
 
 size_t RunState::bytes() const {
   return pos.size() * sizeof(int64_t) +
@@ -67,21 +71,29 @@ size_t RunState::bytes() const {
              sizeof(float);
 }
 
-void forward(const Model& model, RunState& s, KvCache& cache, std::span<const int32_t> tokens,
-             float* all_logits, const ActivationHook& hook) {
+void forward(const Model& model, RunState& s, std::span<const Segment> segments,
+             std::span<const int32_t> tokens, float* all_logits, const ActivationHook& hook) {
   const ModelConfig& c = model.config();
   const ModelWeights& w = model.weights();
   const int n = static_cast<int>(tokens.size());
+  const int n_seg = static_cast<int>(segments.size());
   SMOL_CHECK(n >= 1 && n <= s.n_batch, "forward: batch size out of range");
-  SMOL_CHECK(cache.check_room(n).ok(), "forward: caller must check the context room");
-  const int64_t pos0 = cache.n_past();
+  SMOL_CHECK(n_seg >= 1 && n_seg <= s.n_seq, "forward: segment count out of range");
   const int64_t n_embd = c.n_embd;
 
   auto emit = [&](const char* name, int layer, int width, const float* data) {
     if (hook) hook(name, layer, n, width, data);
   };
 
-  for (int t = 0; t < n; ++t) s.pos[sz(t)] = pos0 + t;
+  // Each row's position in its own sequence; row0[i] is segment i's first row.
+  int rows = 0;
+  for (const Segment& seg : segments) {
+    SMOL_CHECK(seg.n_tokens >= 1 && seg.cache->check_room(seg.n_tokens).ok(),
+               "forward: caller must check the segment and its context room");
+    for (int t = 0; t < seg.n_tokens; ++t) s.pos[sz(rows + t)] = seg.cache->n_past() + t;
+    rows += seg.n_tokens;
+  }
+  SMOL_CHECK(rows == n, "forward: segments must cover the batch");
 
   // Embedding lookup: [n][n_embd], no scaling.
   for (int t = 0; t < n; ++t) lookup_row(w.token_embd, tokens[sz(t)], &s.x[sz(t * n_embd)]);
@@ -89,7 +101,6 @@ void forward(const Model& model, RunState& s, KvCache& cache, std::span<const in
 
   for (int il = 0; il < c.n_layer; ++il) {
     const LayerWeights& l = w.layers[sz(il)];
-    const kernels::KvCacheView kv = cache.layer(il);
 
     // ---- Attention sublayer ----
     kernels::rms_norm_rows(s.x.data(), l.attn_norm, s.xn.data(), n, n_embd, c.rms_eps);
@@ -112,9 +123,18 @@ void forward(const Model& model, RunState& s, KvCache& cache, std::span<const in
       emit("k_rope", il, c.n_kv(), s.k.data());
     }
 
-    kernels::kv_store_tokens(kv, pos0, n, s.k.data(), s.v.data());
-    kernels::attention(s.q.data(), kv, c.n_head, pos0, n, c.attn_scale(), s.attn.data(),
-                       s.attn_scratch.data(), s.attn_scratch.size());
+    // Per sequence: store its rows' K/V in its cache, then attend causally over that cache.
+    int64_t row = 0;
+    for (const Segment& seg : segments) {
+      const kernels::KvCacheView kv = seg.cache->layer(il);
+      const int64_t pos0 = seg.cache->n_past();
+      kernels::kv_store_tokens(kv, pos0, seg.n_tokens, &s.k[sz(row * c.n_kv())],
+                               &s.v[sz(row * c.n_kv())]);
+      kernels::attention(&s.q[sz(row * c.n_q())], kv, c.n_head, pos0, seg.n_tokens, c.attn_scale(),
+                         &s.attn[sz(row * c.n_q())], seg.attn_scratch.data(),
+                         seg.attn_scratch.size());
+      row += seg.n_tokens;
+    }
     emit("attn_out", il, c.n_q(), s.attn.data());
 
     linear(l.attn_output, s.attn.data(), n, s.proj.data());  // [n][n_embd]
@@ -138,7 +158,7 @@ void forward(const Model& model, RunState& s, KvCache& cache, std::span<const in
     kernels::add(s.x.data(), s.proj.data(), s.x.data(), n * n_embd);
     emit("l_out", il, c.n_embd, s.x.data());
   }
-  cache.advance(n);
+  for (const Segment& seg : segments) seg.cache->advance(seg.n_tokens);
 
   // ---- Output head: only the rows whose logits are wanted ----
   if (all_logits) {
@@ -147,11 +167,16 @@ void forward(const Model& model, RunState& s, KvCache& cache, std::span<const in
     linear(w.output, s.xn.data(), n, all_logits);  // [n][n_vocab]
     if (hook) hook("logits", -1, n, c.n_vocab, all_logits);
   } else {
-    const float* last = &s.x[sz((n - 1) * n_embd)];
-    kernels::rms_norm(last, w.output_norm, s.xn.data(), n_embd, c.rms_eps);
-    if (hook) hook("result_norm", -1, 1, c.n_embd, s.xn.data());
-    linear(w.output, s.xn.data(), 1, s.logits.data());  // [n_vocab]
-    if (hook) hook("logits", -1, 1, c.n_vocab, s.logits.data());
+    // The last row of each segment, gathered into xn: [n_seg][n_embd].
+    int64_t end = 0;
+    for (int i = 0; i < n_seg; ++i) {
+      end += segments[sz(i)].n_tokens;
+      kernels::rms_norm(&s.x[sz((end - 1) * n_embd)], w.output_norm, &s.xn[sz(i * n_embd)], n_embd,
+                        c.rms_eps);
+    }
+    if (hook) hook("result_norm", -1, n_seg, c.n_embd, s.xn.data());
+    linear(w.output, s.xn.data(), n_seg, s.logits.data());  // [n_seg][n_vocab]
+    if (hook) hook("logits", -1, n_seg, c.n_vocab, s.logits.data());
   }
 }
 

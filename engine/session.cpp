@@ -8,13 +8,6 @@
 
 namespace smol::engine {
 
-struct Session::State {
-  State(const ModelConfig& c, int n_ctx, int n_batch) : cache(c, n_ctx), run(c, n_batch) {}
-  KvCache cache;
-  RunState run;
-  ActivationHook hook;
-};
-
 Session::Session(const Model& model, std::unique_ptr<State> state)
     : model_(model), state_(std::move(state)) {}
 
@@ -63,7 +56,9 @@ Status Session::run(std::span<const int32_t> tokens, float* all_logits) {
   for (size_t done = 0; done < tokens.size(); done += batch) {
     const auto chunk = tokens.subspan(done, std::min(batch, tokens.size() - done));
     float* out = all_logits ? all_logits + done * static_cast<size_t>(c.n_vocab) : nullptr;
-    forward(model_, state_->run, state_->cache, chunk, out, state_->hook);
+    const Segment seg[1] = {
+        {&state_->cache, static_cast<int>(chunk.size()), state_->run.attn_scratch}};
+    forward(model_, state_->run, seg, chunk, out, state_->hook);
   }
   if (all_logits) {
     // Keep logits() meaningful after an all-logits call too: the last row.

@@ -3,7 +3,8 @@
 // Goals: compute what llama.cpp computes on the same file (same op order, Q8_K activations in
 // the quantized dots, f16 KV cache); weights stay zero-copy views into the mmapped file; every
 // buffer a session needs is allocated when it is created, so evaluating a token allocates
-// nothing; a debug hook sees every named intermediate (for per-layer activation diffs).
+// nothing; a debug hook sees every named intermediate (for per-layer activation diffs);
+// concurrent sequences decode together (BatchDecoder: one pass over the weights for N tokens).
 // Non-goals: several sequences per session (make several sessions), GPU, rope scaling.
 //
 // Errors: a file that is not a supported model (unknown architecture, missing tensor, wrong
@@ -128,9 +129,45 @@ class Session {
   size_t scratch_bytes() const;  // all other run-state memory
 
  private:
+  friend class BatchDecoder;
   struct State;
   Session(const Model& model, std::unique_ptr<State> state);
   Status run(std::span<const int32_t> tokens, float* all_logits);
+  const Model& model_;
+  std::unique_ptr<State> state_;
+};
+
+// Decodes one token for each of several sessions of the same model in ONE forward pass: the
+// projections and the output head run as matmuls over the N rows (each weight block is streamed
+// once for all of them), while RoPE, the K/V store and attention use each session's own
+// position and KV cache. Decode is memory-bound, so N streams cost little more than one.
+//
+// Numerics: row i is the same computation as sessions[i]->eval({tokens[i]}) (same activation
+// quantization and integer dot products); only the float summation order of the matmul kernel
+// may differ from the matvec one, so logits agree to ~1e-6 relative, not always bit for bit
+// (docs/engine.md, "Batched decode"). With N = 1 the pass is exactly eval().
+//
+// The run state for max_sessions rows is allocated by create(), so decode() allocates nothing.
+// Session hooks are not called from a batched pass. Use from one thread at a time, like the
+// sessions it drives.
+class BatchDecoder {
+ public:
+  static Result<std::unique_ptr<BatchDecoder>> create(const Model& model, int max_sessions);
+  ~BatchDecoder();
+
+  // Evaluates tokens[i] in sessions[i] at its n_past() and leaves that token's logits in
+  // sessions[i]->logits(). Fails, changing no session, when the spans differ in length or are
+  // empty or longer than max_sessions(), a session is null, repeated or of another model, a
+  // token id is outside the vocabulary, or a session's context is full.
+  Status decode(std::span<Session* const> sessions, std::span<const int32_t> tokens);
+
+  int max_sessions() const;
+  const Model& model() const { return model_; }
+  size_t scratch_bytes() const;  // run-state memory
+
+ private:
+  struct State;
+  BatchDecoder(const Model& model, std::unique_ptr<State> state);
   const Model& model_;
   std::unique_ptr<State> state_;
 };
