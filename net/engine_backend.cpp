@@ -60,7 +60,17 @@ class EngineSequence : public Sequence {
   }
 
   Result<int32_t> step(const Sampling& sampling) override {
-    const auto* tok = session_->model().tokenizer();
+    int32_t id = sample(sampling);
+    if (ends_generation(id)) return id;
+    Status st = session_->eval(std::span(&id, 1));
+    if (!st.ok()) return Error{st.error()};
+    evaluated(id);
+    return id;
+  }
+
+  // step() in halves, for EngineBackend::step_many, which evaluates many sequences' tokens in
+  // one engine::BatchDecoder pass between the halves.
+  int32_t sample(const Sampling& sampling) {
     if (!sampler_) {
       auto params = sampler_params(sampling, 64);
       sampler_ = std::make_unique<engine::Sampler>(params, session_->model().config().n_vocab);
@@ -69,12 +79,14 @@ class EngineSequence : public Sequence {
     }
     int32_t id = sampler_->sample(session_->logits());
     sampler_->accept(id);
-    if (tok && tok->is_eog(id)) return id;
-    Status st = session_->eval(std::span(&id, 1));
-    if (!st.ok()) return Error{st.error()};
-    tokens_.push_back(id);
     return id;
   }
+  bool ends_generation(int32_t id) const {
+    const auto* tok = session_->model().tokenizer();
+    return tok && tok->is_eog(id);
+  }
+  void evaluated(int32_t id) { tokens_.push_back(id); }  // id's K/V are now in the cache
+  engine::Session& session() { return *session_; }
 
   const std::vector<int32_t>& tokens() const override { return tokens_; }
 
@@ -161,8 +173,12 @@ Json message_context(const Message& m) {
 class EngineBackend : public Backend {
  public:
   EngineBackend(std::unique_ptr<engine::Model> model, BackendInfo info,
-                std::vector<std::unique_ptr<engine::Session>> sessions)
-      : model_(std::move(model)), info_(std::move(info)), sessions_(std::move(sessions)) {}
+                std::vector<std::unique_ptr<engine::Session>> sessions,
+                std::unique_ptr<engine::BatchDecoder> decoder)
+      : model_(std::move(model)),
+        info_(std::move(info)),
+        sessions_(std::move(sessions)),
+        decoder_(std::move(decoder)) {}
 
   const BackendInfo& info() const override { return info_; }
 
@@ -211,6 +227,43 @@ class EngineBackend : public Backend {
     return std::make_unique<EngineSequence>(std::move(sessions_[next_session_++]));
   }
 
+  // Samples every sequence's token, then evaluates all that continue in one batched forward
+  // pass. If that pass is refused (it changes nothing then), each is evaluated alone so that
+  // only the sequence at fault gets an error.
+  std::vector<Result<int32_t>> step_many(std::span<Sequence* const> sequences,
+                                         std::span<const Sampling> sampling) override {
+    std::vector<Result<int32_t>> out;
+    std::vector<EngineSequence*> seqs;  // [n] the sequences that evaluate their token
+    std::vector<engine::Session*> sessions;
+    std::vector<int32_t> ids;
+    std::vector<size_t> index;  // [n] position in `out`
+    for (size_t i = 0; i < sequences.size(); ++i) {
+      auto* seq = dynamic_cast<EngineSequence*>(sequences[i]);
+      SMOL_CHECK(seq != nullptr, "step_many: a sequence of another backend");
+      const int32_t id = seq->sample(sampling[i]);
+      out.push_back(id);
+      if (seq->ends_generation(id)) continue;
+      seqs.push_back(seq);
+      sessions.push_back(&seq->session());
+      ids.push_back(id);
+      index.push_back(i);
+    }
+    if (seqs.empty()) return out;
+    if (decoder_->decode(sessions, ids).ok()) {
+      for (size_t j = 0; j < seqs.size(); ++j) seqs[j]->evaluated(ids[j]);
+      return out;
+    }
+    for (size_t j = 0; j < seqs.size(); ++j) {
+      Status st = sessions[j]->eval(std::span(&ids[j], 1));
+      if (st.ok()) {
+        seqs[j]->evaluated(ids[j]);
+      } else {
+        out[index[j]] = Error{st.error()};
+      }
+    }
+    return out;
+  }
+
   std::unique_ptr<OutputParser> new_parser(const std::string& prompt) override {
     size_t end = prompt.find_last_not_of(" \n");
     bool open = end != std::string::npos && end >= 6 && prompt.compare(end - 6, 7, "<think>") == 0;
@@ -223,6 +276,7 @@ class EngineBackend : public Backend {
   std::unique_ptr<engine::Model> model_;
   BackendInfo info_;
   std::vector<std::unique_ptr<engine::Session>> sessions_;
+  std::unique_ptr<engine::BatchDecoder> decoder_;  // for up to n_slots sequences
   size_t next_session_ = 0;
   bool warned_fallback_ = false;
 };
@@ -262,8 +316,10 @@ Result<std::unique_ptr<Backend>> load_engine_backend(const EngineBackendOptions&
     sessions.push_back(std::move(s).value());
   }
   info.n_slots = slots;
-  return std::unique_ptr<Backend>(
-      new EngineBackend(std::move(model).value(), std::move(info), std::move(sessions)));
+  auto decoder = engine::BatchDecoder::create(**model, slots);
+  if (!decoder.ok()) return Error{"cannot create the batch decoder: " + decoder.error()};
+  return std::unique_ptr<Backend>(new EngineBackend(
+      std::move(model).value(), std::move(info), std::move(sessions), std::move(decoder).value()));
 }
 
 }  // namespace smol::net

@@ -79,7 +79,10 @@ struct EngineWorker::Impl {
   void run();
   void admit(std::shared_ptr<Generation> generation);
   Slot* pick_slot(const std::vector<int32_t>& prompt);
-  void step(ActiveJob& job);  // one prefill chunk or one token
+  // One round for a job: a prefill chunk, or the end of the job, or (true) the job wants a token,
+  // which the round's one Backend::step_many call produces for every such job together.
+  bool wants_token(ActiveJob& job);
+  void take_token(ActiveJob& job, const Result<int32_t>& token);
   void emit_text(ActiveJob& job, const std::string& bytes, bool flush);
   void emit_pieces(ActiveJob& job, std::vector<ParsedPiece> pieces);
   void end(ActiveJob& job, const std::string& reason);
@@ -188,7 +191,20 @@ void EngineWorker::Impl::run() {
     }
     for (auto& task : todo) task(*backend);
     for (auto& g : admitted) admit(std::move(g));
-    for (auto& job : active) step(job);
+    std::vector<ActiveJob*> decoding;
+    std::vector<Sequence*> sequences;
+    std::vector<Sampling> sampling;
+    for (auto& job : active) {
+      if (!wants_token(job)) continue;
+      decoding.push_back(&job);
+      sequences.push_back(job.slot->sequence.get());
+      sampling.push_back(job.generation->request().sampling);
+    }
+    if (!decoding.empty()) {
+      auto tokens = backend->step_many(sequences, sampling);
+      SMOL_CHECK(tokens.size() == decoding.size(), "step_many: one result per sequence");
+      for (size_t i = 0; i < decoding.size(); ++i) take_token(*decoding[i], tokens[i]);
+    }
     std::erase_if(active, [](const ActiveJob& j) { return j.generation == nullptr; });
     running.store(static_cast<int>(active.size()));
   }
@@ -266,27 +282,37 @@ void EngineWorker::Impl::admit(std::shared_ptr<Generation> generation) {
   active.push_back(std::move(job));
 }
 
-void EngineWorker::Impl::step(ActiveJob& job) {
+bool EngineWorker::Impl::wants_token(ActiveJob& job) {
   Generation& gen = *job.generation;
-  if (gen.cancelled()) return end(job, "cancelled");
+  if (gen.cancelled()) {
+    end(job, "cancelled");
+    return false;
+  }
   Sequence& seq = *job.slot->sequence;
   if (job.prefilled < job.prompt.size()) {
     size_t upto = std::min(job.prompt.size(), job.prefilled + kPrefillChunk);
     auto reused = seq.prefill(std::span(job.prompt.data(), upto));
-    if (!reused.ok()) return fail(job, 500, "server_error", "prefill failed: " + reused.error());
+    if (!reused.ok()) {
+      fail(job, 500, "server_error", "prefill failed: " + reused.error());
+      return false;
+    }
     if (job.cached < 0) job.cached = *reused;
     job.prefilled = upto;
     if (job.prefilled == job.prompt.size()) {
       gen.mark_admitted(static_cast<int>(job.prompt.size()), job.cached);
       job.decode_start = Clock::now();
     }
-    return;
+    return false;
   }
   const int max_tokens = job.generation->request().max_tokens;
   if (job.generated >= max_tokens || static_cast<int>(seq.tokens().size()) >= info.n_ctx) {
-    return end(job, "length");
+    end(job, "length");
+    return false;
   }
-  auto token = seq.step(gen.request().sampling);
+  return true;
+}
+
+void EngineWorker::Impl::take_token(ActiveJob& job, const Result<int32_t>& token) {
   if (!token.ok()) return fail(job, 500, "server_error", "decode failed: " + token.error());
   if (job.generated++ == 0) job.first_token = Clock::now();
   if (backend->is_end_of_generation(*token)) return end(job, "stop");

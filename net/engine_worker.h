@@ -2,8 +2,10 @@
 //
 // Jobs wait in a FIFO queue; up to n_slots of them are active at once, each on its own Sequence
 // (KV cache). The loop gives every active job one step per round — a prefill chunk or one token —
-// so concurrent streams advance together and a cancelled job stops within one step. Model
-// utilities (tokenize, apply-template) run between steps on the same thread.
+// so concurrent streams advance together and a cancelled job stops within one step. The tokens
+// of all decoding jobs in a round come from one Backend::step_many call (the engine evaluates
+// them in one batched pass over the weights). Model utilities (tokenize, apply-template) run
+// between steps on the same thread.
 #pragma once
 
 #include <functional>

@@ -4,8 +4,10 @@
 // interface, so it knows neither the engine's internals nor HTTP. The real implementation wraps
 // smol_engine + smol_chat (net/engine_backend.cpp); unit tests of the HTTP layer may substitute a
 // scripted one.
-// Non-goals: batching several sequences into one forward pass; the worker interleaves sequences at
-// token granularity instead.
+// Several decoding sequences advance together through step_many(), which a backend may run as one
+// batched forward pass (the engine's does: one pass over the weights for all of them). Prompts
+// are still prefilled one sequence (one chunk) at a time.
+// Non-goals: batching prefill chunks of different sequences together.
 //
 // Threading: a Backend and its Sequences are used by ONE thread only (the engine worker), except
 // info(), which is immutable after construction.
@@ -102,6 +104,16 @@ class Backend {
   virtual std::string detokenize(std::span<const int32_t> tokens) = 0;
   virtual bool is_end_of_generation(int32_t token) const = 0;
   virtual std::unique_ptr<Sequence> new_sequence() = 0;
+  // One step() for each of several distinct sequences of this backend, sequences[i] sampling
+  // with sampling[i]; result i is what sequences[i]->step(sampling[i]) would return. A backend
+  // may evaluate the tokens together; the default simply steps each in turn.
+  virtual std::vector<Result<int32_t>> step_many(std::span<Sequence* const> sequences,
+                                                 std::span<const Sampling> sampling) {
+    std::vector<Result<int32_t>> out;
+    out.reserve(sequences.size());
+    for (size_t i = 0; i < sequences.size(); ++i) out.push_back(sequences[i]->step(sampling[i]));
+    return out;
+  }
   // `prompt` is the rendered prompt the output continues (it tells whether the output starts
   // inside an open <think> block).
   virtual std::unique_ptr<OutputParser> new_parser(const std::string& prompt) = 0;
