@@ -91,7 +91,6 @@ class EventPrinter {
       case K::kAnswer:
         end_reasoning();
         out(e.text);
-        wrote_answer_ = wrote_answer_ || !e.text.empty();
         return;
       case K::kToolCall:
         end_reasoning();
@@ -112,7 +111,6 @@ class EventPrinter {
   bool color_;
   bool hide_;
   bool in_reasoning_ = false;
-  bool wrote_answer_ = false;
 };
 
 struct ChatState {
