@@ -233,6 +233,20 @@ TEST_F(ConversationTest, ThinkingModeRecordsReasoningApartFromContent) {
   EXPECT_EQ(static_cast<int>(conv->tokens().size()), conv->session().n_past());
 }
 
+TEST_F(ConversationTest, EarlierReasoningIsLeftToTheTemplate) {
+  auto conv = make(1024);
+  ASSERT_TRUE(conv);
+  ASSERT_TRUE(conv->set_messages({{"user", "2+2?", ""},
+                                  {"assistant", "It is 4.", "SECRET-REASONING"},
+                                  {"user", "and 3+3?", ""}})
+                  .ok());
+  auto prompt = conv->render_prompt();
+  ASSERT_TRUE(prompt.ok()) << prompt.error();
+  // Earlier turns show their answer only (SmolLM3 and ChatML both ignore reasoning_content).
+  EXPECT_NE(prompt->find("It is 4."), std::string::npos);
+  EXPECT_EQ(prompt->find("SECRET-REASONING"), std::string::npos);
+}
+
 TEST_F(ConversationTest, OverflowIsRefusedAndLeavesEverythingUnchanged) {
   auto probe = make(4096);
   ASSERT_TRUE(probe);

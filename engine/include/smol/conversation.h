@@ -62,8 +62,10 @@ struct ConversationOptions {
 };
 
 struct TurnOptions {
-  GenerateOptions generate;  // max_tokens, sampling, stop strings; render_special is forced on
-                             // (the output parser must see <think>); its stop_flag cancels
+  // max_tokens, sampling, stop strings; its stop_flag cancels. render_special is forced on (the
+  // output parser must see <think>). Prompt penalties (count_prompt_penalties) see only the
+  // evaluated part of the prompt, not the reused prefix.
+  GenerateOptions generate;
 };
 
 struct TurnStats {
