@@ -129,7 +129,9 @@ class ConversationTest : public ::testing::Test {
     }
     const double cosine = dot / std::sqrt(na * nb);
     EXPECT_GE(cosine, 0.999) << "max |diff| " << worst;
-    if (cold[best_c] - cold[second_c] > 0.05f) EXPECT_EQ(best_w, best_c);
+    if (cold[best_c] - cold[second_c] > 0.05f) {
+      EXPECT_EQ(best_w, best_c);
+    }
     std::printf("[ logits   ] warm vs cold: cosine %.9f, max |diff| %g\n", cosine, worst);
   }
 
