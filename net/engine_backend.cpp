@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <random>
 
 #include "smol/chat_template.h"
@@ -232,33 +233,44 @@ class EngineBackend : public Backend {
   // only the sequence at fault gets an error.
   std::vector<Result<int32_t>> step_many(std::span<Sequence* const> sequences,
                                          std::span<const Sampling> sampling) override {
-    std::vector<Result<int32_t>> out;
-    std::vector<EngineSequence*> seqs;  // [n] the sequences that evaluate their token
+    const size_t n = sequences.size();
+    std::vector<int32_t> sampled(n);
+    std::vector<std::optional<std::string>> failed(n);
+    std::vector<EngineSequence*> seqs;  // the sequences that evaluate their token
     std::vector<engine::Session*> sessions;
+    std::vector<size_t> index;  // [seqs] position in the input
     std::vector<int32_t> ids;
-    std::vector<size_t> index;  // [n] position in `out`
-    for (size_t i = 0; i < sequences.size(); ++i) {
+    for (size_t i = 0; i < n; ++i) {
       auto* seq = dynamic_cast<EngineSequence*>(sequences[i]);
       SMOL_CHECK(seq != nullptr, "step_many: a sequence of another backend");
-      const int32_t id = seq->sample(sampling[i]);
-      out.push_back(id);
-      if (seq->ends_generation(id)) continue;
+      sampled[i] = seq->sample(sampling[i]);
+      if (seq->ends_generation(sampled[i])) continue;
       seqs.push_back(seq);
       sessions.push_back(&seq->session());
-      ids.push_back(id);
       index.push_back(i);
+      ids.push_back(sampled[i]);
     }
-    if (seqs.empty()) return out;
-    if (decoder_->decode(sessions, ids).ok()) {
-      for (size_t j = 0; j < seqs.size(); ++j) seqs[j]->evaluated(ids[j]);
-      return out;
-    }
-    for (size_t j = 0; j < seqs.size(); ++j) {
-      Status st = sessions[j]->eval(std::span(&ids[j], 1));
-      if (st.ok()) {
-        seqs[j]->evaluated(ids[j]);
+    if (!seqs.empty()) {
+      if (decoder_->decode(sessions, ids).ok()) {
+        for (size_t j = 0; j < seqs.size(); ++j) seqs[j]->evaluated(ids[j]);
       } else {
-        out[index[j]] = Error{st.error()};
+        for (size_t j = 0; j < seqs.size(); ++j) {
+          Status st = sessions[j]->eval(std::span(&ids[j], 1));
+          if (st.ok()) {
+            seqs[j]->evaluated(ids[j]);
+          } else {
+            failed[index[j]] = st.error();
+          }
+        }
+      }
+    }
+    std::vector<Result<int32_t>> out;
+    out.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      if (failed[i]) {
+        out.emplace_back(Error{*failed[i]});
+      } else {
+        out.emplace_back(sampled[i]);
       }
     }
     return out;
