@@ -85,11 +85,12 @@ void forward(const Model& model, RunState& s, std::span<const Segment> segments,
     if (hook) hook(name, layer, n, width, data);
   };
 
-  // Each row's position in its own sequence; row0[i] is segment i's first row.
+  // Each row's position in its own sequence (segments take consecutive rows).
   int rows = 0;
   for (const Segment& seg : segments) {
-    SMOL_CHECK(seg.n_tokens >= 1 && seg.cache->check_room(seg.n_tokens).ok(),
-               "forward: caller must check the segment and its context room");
+    SMOL_CHECK(
+        seg.n_tokens >= 1 && rows + seg.n_tokens <= n && seg.cache->check_room(seg.n_tokens).ok(),
+        "forward: caller must check the segments and their context room");
     for (int t = 0; t < seg.n_tokens; ++t) s.pos[sz(rows + t)] = seg.cache->n_past() + t;
     rows += seg.n_tokens;
   }
