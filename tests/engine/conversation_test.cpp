@@ -103,40 +103,85 @@ class ConversationTest : public ::testing::Test {
     return {l.begin(), l.end()};
   }
 
-  // Warm logits against a cold run of the whole prompt in one call. Not bit for bit: the prefill
-  // attention multiplies each tile of queries with one sgemm whose row count depends on where the
-  // batch started, and OpenBLAS's result for a row depends on that count in the last bit (~6e-7
-  // in attn_out). The next Q8_K activation quantization turns such a bit into a whole rounding
-  // step now and then, and the synthetic model's random weights amplify it layer by layer (up to
-  // ~0.4 absolute on logits of magnitude ~17 in this test). So the check is the engine's
-  // llama.cpp criterion: cosine >= 0.999 and the same top-1 token unless the top-2 gap is small.
-  static void expect_close(std::span<const float> warm, std::span<const float> cold) {
+  // Warm logits against a cold session that evaluates the whole prompt in ONE call. They are
+  // close, not bit-identical, and cannot be: the kernels' numerics depend on the shape of each
+  // eval call, as llama.cpp's do (the prefill attention multiplies a tile of queries with one
+  // sgemm whose row count depends on where the call started, and the kernels round q to f16 or
+  // not depending on the micro-batch size, as llama.cpp's flash attention does), and the next
+  // Q8_K activation quantization can turn a last-bit difference into a whole rounding step that
+  // the synthetic model's random weights amplify layer by layer. Measured: cosine 0.9982 to 1,
+  // max |diff| up to ~1 on logits of magnitude ~17; a top-1 flip can happen. So this is only a
+  // sanity bound; exactness is checked against replay() below.
+  static void expect_near_cold(std::span<const float> warm, std::span<const float> cold) {
     ASSERT_EQ(warm.size(), cold.size());
     double dot = 0, na = 0, nb = 0, worst = 0;
-    size_t best_w = 0, best_c = 0, second_c = cold.size() > 1 ? 1 : 0;
     for (size_t i = 0; i < cold.size(); ++i) {
       dot += double(warm[i]) * cold[i];
       na += double(warm[i]) * warm[i];
       nb += double(cold[i]) * cold[i];
       worst = std::max(worst, std::abs(double(warm[i]) - cold[i]));
-      if (warm[i] > warm[best_w]) best_w = i;
-      if (cold[i] > cold[best_c]) {
-        second_c = best_c;
-        best_c = i;
-      } else if (i != best_c && cold[i] > cold[second_c]) {
-        second_c = i;
-      }
     }
     const double cosine = dot / std::sqrt(na * nb);
-    EXPECT_GE(cosine, 0.999) << "max |diff| " << worst;
-    if (cold[best_c] - cold[second_c] > 0.05f) {
-      EXPECT_EQ(best_w, best_c);
-    }
-    std::printf("[ logits   ] warm vs cold: cosine %.9f, max |diff| %g\n", cosine, worst);
+    EXPECT_GE(cosine, 0.99) << "max |diff| " << worst;
+    std::printf("[ logits   ] warm vs one-call cold: cosine %.9f, max |diff| %g\n", cosine, worst);
   }
 
   static bool bit_identical(std::span<const float> a, std::span<const float> b) {
     return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size_bytes()) == 0;
+  }
+
+  // What each turn did to the cache, from its stats and tokens(): truncate to cached_tokens,
+  // evaluate the rest of the prompt in one call, then the generated ids that entered the cache one
+  // at a time. Replaying that on a fresh session must give the warm logits bit for bit: if
+  // tokens() or the reuse bookkeeping were off by anything, the replay would evaluate other
+  // tokens than the cache holds.
+  struct Step {
+    int keep = 0;
+    std::vector<int32_t> prompt_rest;
+    std::vector<int32_t> decoded;
+  };
+  std::vector<Step> history_;
+
+  Result<TurnResult> record(Result<TurnResult> r, const Conversation& c) {
+    if (!r) return r;
+    const auto& t = c.tokens();
+    const size_t keep = static_cast<size_t>(r->stats.cached_tokens);
+    const size_t end = static_cast<size_t>(r->stats.prompt_tokens);
+    EXPECT_LE(end, t.size());
+    if (end > t.size()) return r;
+    history_.push_back({r->stats.cached_tokens,
+                        std::vector<int32_t>(t.begin() + keep, t.begin() + end),
+                        std::vector<int32_t>(t.begin() + end, t.end())});
+    return r;
+  }
+  Result<TurnResult> send(Conversation& c, std::string_view text, const TurnOptions& t,
+                          const TurnCallback& cb = {}) {
+    return record(c.send(text, t, cb), c);
+  }
+  Result<TurnResult> respond(Conversation& c, const TurnOptions& t) {
+    return record(c.respond(t), c);
+  }
+  std::vector<float> replay(int n_ctx) const {
+    SessionOptions so;
+    so.n_ctx = n_ctx;
+    auto s = Session::create(*shared_, so);
+    EXPECT_TRUE(s.ok());
+    for (const Step& step : history_) {
+      EXPECT_TRUE((*s)->truncate(step.keep).ok());
+      EXPECT_TRUE((*s)->eval(step.prompt_rest).ok());
+      for (size_t i = 0; i < step.decoded.size(); ++i) {
+        EXPECT_TRUE((*s)->eval(std::span(step.decoded).subspan(i, 1)).ok());
+      }
+    }
+    auto l = (*s)->logits();
+    return {l.begin(), l.end()};
+  }
+
+  // The acceptance comparison after a prefill-only turn (max_tokens 0).
+  void expect_cold_equivalent(Conversation& c, const std::vector<int32_t>& prompt, int n_ctx) {
+    EXPECT_TRUE(bit_identical(c.session().logits(), replay(n_ctx)))
+        << "warm logits differ from a replay of the same eval calls";
+    expect_near_cold(c.session().logits(), cold_logits(prompt, n_ctx));
   }
 
   static inline Model* shared_ = nullptr;
@@ -148,7 +193,7 @@ TEST_F(ConversationTest, SecondTurnPrefillsOnlyNewTokensWithColdLogits) {
   constexpr int kCtx = 1024;
   auto conv = make(kCtx);
   ASSERT_TRUE(conv);
-  auto t1 = conv->send("Hello there, who are you?", turn(12));
+  auto t1 = send(*conv, "Hello there, who are you?", turn(12));
   ASSERT_TRUE(t1.ok()) << t1.error();
   EXPECT_EQ(t1->stats.cached_tokens, 0);
   EXPECT_EQ(t1->stats.evaluated_tokens, t1->stats.prompt_tokens);
@@ -163,13 +208,13 @@ TEST_F(ConversationTest, SecondTurnPrefillsOnlyNewTokensWithColdLogits) {
   auto prompt2 = conv->prompt_tokens();
   ASSERT_TRUE(prompt2.ok()) << prompt2.error();
   // The cache before turn 2 = turn-1 prompt + evaluated answer ids; count the common prefix.
-  const std::vector<int32_t> turn1_cache = conv->tokens();
   size_t lcp = 0;
   while (lcp < prompt2->size() && lcp < conv->tokens().size() &&
          (*prompt2)[lcp] == conv->tokens()[lcp]) {
     ++lcp;
   }
-  auto t2 = conv->respond(turn(0));  // prefill only: the logits stay those of the last prompt token
+  auto t2 =
+      respond(*conv, turn(0));  // prefill only: the logits stay those of the last prompt token
   ASSERT_TRUE(t2.ok()) << t2.error();
   conv->session().set_hook({});
   const TurnStats& s = t2->stats;
@@ -183,39 +228,26 @@ TEST_F(ConversationTest, SecondTurnPrefillsOnlyNewTokensWithColdLogits) {
   EXPECT_EQ(conv->tokens(), *prompt2);
   EXPECT_EQ(conv->session().n_past(), s.prompt_tokens);
 
-  expect_close(conv->session().logits(), cold_logits(*prompt2, kCtx));
-
-  // Bit for bit: a fresh session that makes the same eval calls (turn-1 prompt in one call, the
-  // evaluated answer ids one by one, truncate to the reused prefix, the rest in one call) computes
-  // exactly these logits, so the reused cache holds nothing stale.
-  SessionOptions so;
-  so.n_ctx = kCtx;
-  auto replay = Session::create(*shared_, so);
-  ASSERT_TRUE(replay.ok());
-  const int p1 = t1->stats.prompt_tokens;
-  ASSERT_TRUE((*replay)->eval(std::span(turn1_cache).first(static_cast<size_t>(p1))).ok());
-  for (size_t i = static_cast<size_t>(p1); i < turn1_cache.size(); ++i) {
-    ASSERT_TRUE((*replay)->eval(std::span(turn1_cache).subspan(i, 1)).ok());
-  }
-  ASSERT_TRUE((*replay)->truncate(s.cached_tokens).ok());
-  ASSERT_TRUE(
-      (*replay)->eval(std::span(*prompt2).subspan(static_cast<size_t>(s.cached_tokens))).ok());
-  EXPECT_TRUE(bit_identical(conv->session().logits(), (*replay)->logits()));
+  // Bit for bit equal to a fresh session replaying the same eval calls (turn-1 prompt in one call,
+  // the evaluated answer ids one by one, truncate to the reused prefix, the new tokens in one
+  // call); close to a fresh session evaluating the whole turn-2 prompt in one call (see
+  // expect_near_cold for why that cannot be bit for bit).
+  expect_cold_equivalent(*conv, *prompt2, kCtx);
 }
 
 TEST_F(ConversationTest, ThirdTurnAfterGenerationAlsoMatchesCold) {
   constexpr int kCtx = 1024;
   auto conv = make(kCtx);
   ASSERT_TRUE(conv);
-  ASSERT_TRUE(conv->send("one", turn(10)).ok());
-  ASSERT_TRUE(conv->send("two", turn(10)).ok());
+  ASSERT_TRUE(send(*conv, "one", turn(10)).ok());
+  ASSERT_TRUE(send(*conv, "two", turn(10)).ok());
   ASSERT_TRUE(conv->add({"user", "three", ""}).ok());
   auto prompt = conv->prompt_tokens();
   ASSERT_TRUE(prompt.ok());
-  auto t = conv->respond(turn(0));
+  auto t = respond(*conv, turn(0));
   ASSERT_TRUE(t.ok()) << t.error();
   EXPECT_GT(t->stats.cached_tokens, 0);
-  expect_close(conv->session().logits(), cold_logits(*prompt, kCtx));
+  expect_cold_equivalent(*conv, *prompt, kCtx);
 }
 
 TEST_F(ConversationTest, ThinkingModeRecordsReasoningApartFromContent) {
@@ -336,7 +368,7 @@ TEST_F(ConversationTest, CancelledTurnKeepsPartialTextAndAConsistentCache) {
   t.generate.stop_at_eog = false;  // the synthetic model must not end the turn by itself
   std::string streamed_answer, streamed_reasoning;
   int events = 0;
-  auto r = conv->send("tell me a long story", t, [&](const chat::OutputEvent& e) {
+  auto r = send(*conv, "tell me a long story", t, [&](const chat::OutputEvent& e) {
     if (e.kind == chat::OutputEventKind::kAnswer) streamed_answer += e.text;
     if (e.kind == chat::OutputEventKind::kReasoning) streamed_reasoning += e.text;
     if (++events == 3) stop = true;  // as a SIGINT handler would, mid-answer
@@ -359,14 +391,14 @@ TEST_F(ConversationTest, CancelledTurnKeepsPartialTextAndAConsistentCache) {
   ASSERT_TRUE(conv->add({"user", "go on", ""}).ok());
   auto prompt = conv->prompt_tokens();
   ASSERT_TRUE(prompt.ok());
-  auto next = conv->respond(turn(0));
+  auto next = respond(*conv, turn(0));
   ASSERT_TRUE(next.ok()) << next.error();
   EXPECT_GT(next->stats.cached_tokens, 0);
-  expect_close(conv->session().logits(), cold_logits(*prompt, kCtx));
+  expect_cold_equivalent(*conv, *prompt, kCtx);
 
   // A flag raised before the turn stops it before the first token.
   stop = true;
-  auto none = conv->send("again", t);
+  auto none = send(*conv, "again", t);
   ASSERT_TRUE(none.ok()) << none.error();
   EXPECT_EQ(none->stats.stop_reason, StopReason::kCancelled);
   EXPECT_EQ(none->stats.generated_tokens, 0);
@@ -379,8 +411,8 @@ TEST_F(ConversationTest, ClearKeepsSystemPromptAndReusesItsCache) {
   auto conv = make(kCtx);
   ASSERT_TRUE(conv);
   conv->set_system("You answer in French.");
-  ASSERT_TRUE(conv->send("hello", turn(6)).ok());
-  ASSERT_TRUE(conv->send("and again", turn(6)).ok());
+  ASSERT_TRUE(send(*conv, "hello", turn(6)).ok());
+  ASSERT_TRUE(send(*conv, "and again", turn(6)).ok());
   conv->clear();
   ASSERT_EQ(conv->messages().size(), 1u);
   EXPECT_EQ(conv->messages()[0].role, "system");
@@ -388,11 +420,11 @@ TEST_F(ConversationTest, ClearKeepsSystemPromptAndReusesItsCache) {
   ASSERT_TRUE(conv->add({"user", "fresh start", ""}).ok());
   auto prompt = conv->prompt_tokens();
   ASSERT_TRUE(prompt.ok());
-  auto t = conv->respond(turn(0));
+  auto t = respond(*conv, turn(0));
   ASSERT_TRUE(t.ok()) << t.error();
   EXPECT_GT(t->stats.cached_tokens, 0);  // the system header is still in the cache
   EXPECT_LT(t->stats.cached_tokens, t->stats.prompt_tokens);
-  expect_close(conv->session().logits(), cold_logits(*prompt, kCtx));
+  expect_cold_equivalent(*conv, *prompt, kCtx);
   // A fresh conversation renders exactly the same prompt.
   auto fresh = make(kCtx);
   fresh->set_system("You answer in French.");
