@@ -250,7 +250,10 @@ Result<TurnResult> Conversation::respond(const TurnOptions& options, const TurnC
     return Error{prompt.error()};
   }
   const std::vector<int32_t>& ids = prompt->tokens;
-  if (ids.empty()) return Error{"conversation: the chat template rendered an empty prompt"};
+  if (ids.empty()) {
+    messages_ = backup;
+    return Error{"conversation: the chat template rendered an empty prompt"};
+  }
 
   // Longest common prefix with the cache; the last prompt token is always evaluated so its
   // logits are fresh.
@@ -303,8 +306,10 @@ Result<TurnResult> Conversation::respond(const TurnOptions& options, const TurnC
     messages_ = backup;
     return Error{gen.error()};
   }
-  if (streamed < gen->text.size())
+  if (streamed < gen->text.size()) {
+    // Text generate() held back for a stop string when the turn was cancelled.
     handle(parser.feed(std::string_view(gen->text).substr(streamed)));
+  }
   handle(parser.finish());
 
   // The cache now holds the prompt plus the generated ids that were evaluated (the last sampled
