@@ -35,6 +35,15 @@ namespace {
 
 constexpr int kPrefillTokens = 32;  // query tokens per prefill tile
 constexpr int kPrefillBlock = 256;  // cache positions per online-softmax block
+// llama.cpp's CPU flash attention runs micro-batches of this many rows or more through its tiled
+// kernel, which keeps q in f32, and smaller ones (decode included) through a kernel that rounds
+// q to f16. Every later Q8_K activation rounding amplifies a difference here (the random test
+// models turn a 5e-4 relative change of q into top-1 flips), so we round exactly when it does.
+constexpr int kLlamaTiledRows = 64;
+// A one-token decode over at most this many cache positions (512 padded cells in llama.cpp)
+// runs its one-chunk kernel; longer contexts take its split-KV kernel.
+constexpr int64_t kLlamaOneChunkCells = 256;
+constexpr int kMaxHeadDim = 256;
 constexpr size_t kAlign = 16;       // floats; keeps each thread's slice on its own cache lines
 
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
@@ -71,16 +80,58 @@ size_t per_thread_floats(const KvCacheView& c, int group) {
   return std::max(decode_floats(c, group), prefill_layout(c, group).total);
 }
 
-// Copies n floats to dst rounded to f16 precision (llama.cpp rounds Q to f16 for the q.k dot).
-void round_to_f16(const ops_detail::OpsTable& t, const float* src, float* dst, size_t n,
-                  float* stage) {
+// Copies n floats of q to dst, rounded to f16 precision when round_f16 (see kLlamaTiledRows).
+void stage_q(const ops_detail::OpsTable& t, const float* src, float* dst, size_t n, float* stage,
+             bool round_f16) {
+  if (!round_f16) {
+    std::copy(src, src + n, dst);
+    return;
+  }
   auto* half = reinterpret_cast<uint16_t*>(stage);
   t.f32_to_f16(src, half, static_cast<int64_t>(n));
   t.f16_to_f32(half, dst, static_cast<int64_t>(n));
 }
 
+// llama.cpp's one-chunk flash-attention kernel for one query row, given its scaled scores:
+// positions in order, an online softmax whose V accumulator is rounded to f16 after every
+// rescale and every multiply-add (expf and fused multiply-add as its AVX-512 build does).
+void one_chunk_row(const ops_detail::OpsTable& t, const float* scores, const KvCacheView& c, int g,
+                   int64_t n_kv, float* out) {
+  const int hd = c.head_dim;
+  float y[kMaxHeadDim] = {};
+  float vrow[kMaxHeadDim];
+  uint16_t half[kMaxHeadDim];
+  auto round_y = [&] {
+    t.f32_to_f16(y, half, hd);
+    t.f16_to_f32(half, y, hd);
+  };
+  float m = -std::numeric_limits<float>::infinity();
+  float sum = 0.0f;
+  for (int64_t j = 0; j < n_kv; ++j) {
+    const float sj = scores[j];
+    float ms = 1.0f;
+    float vs = 1.0f;
+    if (sj > m) {
+      const float m_old = m;
+      m = sj;
+      ms = std::exp(m_old - m);
+      for (int d = 0; d < hd; ++d) y[d] *= ms;
+      round_y();
+    } else {
+      vs = std::exp(sj - m);
+    }
+    t.f16_to_f32(c.v + c.offset(g, j), vrow, hd);
+    for (int d = 0; d < hd; ++d) y[d] = std::fma(vrow[d], vs, y[d]);
+    round_y();
+    sum = sum * ms + vs;
+  }
+  const float inv = sum == 0.0f ? 0.0f : 1.0f / sum;
+  for (int d = 0; d < hd; ++d) out[d] = y[d] * inv;
+}
+
 void decode_group(const ops_detail::OpsTable& t, const float* q, const KvCacheView& c, int group,
                   int g, int64_t pos0, float scale, float* out, float* scratch) {
+  // One query row is always below kLlamaTiledRows: q goes through f16.
   const int hd = c.head_dim;
   const size_t nq = static_cast<size_t>(group) * hd;
   float* stage = scratch;
@@ -88,9 +139,13 @@ void decode_group(const ops_detail::OpsTable& t, const float* q, const KvCacheVi
   float* s = qs + round_up(nq);
   const int64_t n_kv = pos0 + 1;
 
-  round_to_f16(t, q + static_cast<size_t>(g) * nq, qs, nq, stage);
+  stage_q(t, q + static_cast<size_t>(g) * nq, qs, nq, stage, /*round_f16=*/true);
   t.attn_scores(qs, group, c.k + c.offset(g, 0), n_kv, hd, scale, s, n_kv);
   float* o = out + static_cast<size_t>(g) * nq;
+  if (n_kv <= kLlamaOneChunkCells) {
+    for (int r = 0; r < group; ++r) one_chunk_row(t, s + r * n_kv, c, g, n_kv, o + r * hd);
+    return;
+  }
   std::fill(o, o + nq, 0.0f);
   float inv[64];
   for (int r = 0; r < group; ++r) {
@@ -104,8 +159,8 @@ void decode_group(const ops_detail::OpsTable& t, const float* q, const KvCacheVi
 }
 
 void prefill_tile(const ops_detail::OpsTable& t, const float* q, const KvCacheView& c, int n_head,
-                  int group, int g, int64_t pos0, int t0, int nt, float scale, float* out,
-                  float* scratch) {
+                  int group, int g, int64_t pos0, int t0, int nt, float scale, bool round_q,
+                  float* out, float* scratch) {
   const PrefillLayout lay = prefill_layout(c, group);
   const int hd = c.head_dim;
   const size_t ghd = static_cast<size_t>(group) * hd;
@@ -123,7 +178,7 @@ void prefill_tile(const ops_detail::OpsTable& t, const float* q, const KvCacheVi
   for (int tt = 0; tt < nt; ++tt) {
     const float* src =
         q + (static_cast<size_t>(t0 + tt) * n_head + static_cast<size_t>(g) * group) * hd;
-    round_to_f16(t, src, qp + tt * ghd, ghd, stage);
+    stage_q(t, src, qp + tt * ghd, ghd, stage, round_q);
   }
   std::fill(op, op + static_cast<size_t>(rows) * hd, 0.0f);
   std::fill(mx, mx + rows, -std::numeric_limits<float>::infinity());
@@ -224,6 +279,21 @@ void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos
     return;
   }
 
+  const bool round_q = n_tokens < kLlamaTiledRows;
+  if (round_q && pos0 + n_tokens <= kLlamaOneChunkCells) {
+    // llama.cpp's one-chunk kernel: every row as a decode step at its own position.
+    const size_t row = static_cast<size_t>(n_head) * cache.head_dim;
+    const int n_items = n_tokens * cache.n_head_kv;
+#pragma omp parallel for num_threads(n_threads) schedule(dynamic, 1)
+    for (int item = 0; item < n_items; ++item) {
+      const int tok = item / cache.n_head_kv;
+      const int g = item % cache.n_head_kv;
+      float* mine = scratch + per_thread * static_cast<size_t>(omp_get_thread_num());
+      decode_group(t, q + tok * row, cache, group, g, pos0 + tok, scale, out + tok * row, mine);
+    }
+    return;
+  }
+
   const BlasSingleThread blas_single_thread;
   const int n_tiles = (n_tokens + kPrefillTokens - 1) / kPrefillTokens;
   const int n_items = n_tiles * cache.n_head_kv;
@@ -235,7 +305,7 @@ void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos
     const int t0 = tile * kPrefillTokens;
     const int nt = std::min(kPrefillTokens, n_tokens - t0);
     float* mine = scratch + per_thread * static_cast<size_t>(omp_get_thread_num());
-    prefill_tile(t, q, cache, n_head, group, g, pos0, t0, nt, scale, out, mine);
+    prefill_tile(t, q, cache, n_head, group, g, pos0, t0, nt, scale, round_q, out, mine);
   }
 }
 

@@ -13,12 +13,16 @@
 // top-1 agreement where llama.cpp's top-2 gap > tie (positions under the gap are counted);
 // greedy agreement length and llama.cpp's first near-tie step.
 //
-// Calibration. The synthetic models are numerically chaotic: llama.cpp with flash attention on
-// (its default here) and off differ from EACH OTHER by max |logit diff| ~1 and flip top-1 at
-// gaps well above 0.05, because a tiny change in attention rounding flips Q8_K activation
-// rounding in every later matmul. So the same sequences are also run through a CONTROL,
-// llama.cpp with flash attention off, and our engine must be as close to the reference as that
-// control is:
+// Calibration. The synthetic models are numerically chaotic: a last-bit change in attention
+// flips a Q8_K activation rounding, and every later quantized matmul turns that into a
+// quantization-step difference, so two implementations that differ anywhere end up ~1 logit
+// apart. llama.cpp itself shows it: with flash attention on (its default here) and off it
+// differs from ITSELF by max |logit diff| ~1 and flips top-1 at gaps well above 0.05. Our
+// attention follows the flash-attention kernels' rounding (q in f16 below 64 rows, f16 V
+// accumulator in one-chunk decode; smol/ops.h), which leaves only summation order; the issue's
+// literal top-1/greedy criteria still need bit-exact attention. So the same sequences also run
+// through a CONTROL, llama.cpp with flash attention off, and we must be at least as close to
+// the reference as llama.cpp's own other attention path:
 //   (a) position 0 of every prompt (no attention mixing): cosine >= 0.9995 and identical top-1.
 //       This isolates embedding, every quantized matmul, the norms, SiLU and the LM head. Only
 //       float summation order differs there (per-super-block partial sums added in a different
@@ -26,10 +30,10 @@
 //       random model: synth-tiny agrees to 1e-13, synth-small's random-token prompts to 0.99990.
 //       A real bug at that level (wrong norm eps, quant decode, NoPE/RoPE, scale) gives far less
 //       (skipping RoPE alone drops the cosine to 0.5-0.85);
-//   (b) mean cosine >= min(min-cos, control's mean cosine - 0.0005);
-//   (c) top-1 mismatches above the gap <= control's + 3*sqrt(control's) + 3;
+//   (b) mean cosine >= min-cos (the issue's 0.999), and >= the control's;
+//   (c) top-1 mismatches above the gap <= the control's;
 //   (d) greedy: each prompt agrees up to llama.cpp's first near-tie, or the tokens agreed over
-//       all prompts are >= half of what the control agrees.
+//       all prompts are >= what the control agrees.
 // Exit status: 0 pass, 1 fail, 77 skipped (node-llama-cpp or the model missing; reason printed).
 import {execFileSync} from 'node:child_process';
 
@@ -224,13 +228,12 @@ runCli(async () => {
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${what}`);
   };
   check(pos0Ok, `(a) position 0 of every prompt: cosine >= ${kPos0MinCos} and same top-1`);
-  const cosNeed = Math.min(minCos, ctlCos - 0.0005);
+  const cosNeed = Math.max(minCos, ctlCos);
   check(meanCos >= cosNeed, `(b) mean cosine ${meanCos.toFixed(6)} over ${cosCount} positions ` +
-    `(need >= ${cosNeed.toFixed(6)}; issue target ${minCos}; control ${ctlCos.toFixed(6)})`);
-  const mmNeed = ctl.mismatches + 3 * Math.sqrt(ctl.mismatches) + 3;
-  check(ourMismatches <= mmNeed, `(c) top-1 mismatches above gap ${tie}: ${ourMismatches} ` +
-    `(control ${ctl.mismatches}, allowed ${mmNeed.toFixed(1)})`);
-  check(greedyStrict || ourGreedyAgreed >= 0.5 * ctl.greedyAgreed,
+    `(need >= ${cosNeed.toFixed(6)}: the issue's ${minCos} and the control's ${ctlCos.toFixed(6)})`);
+  check(ourMismatches <= ctl.mismatches, `(c) top-1 mismatches above gap ${tie}: ` +
+    `${ourMismatches} (control ${ctl.mismatches})`);
+  check(greedyStrict || ourGreedyAgreed >= ctl.greedyAgreed,
     `(d) greedy tokens agreed: ${ourGreedyAgreed} (control ${ctl.greedyAgreed}); ` +
     `every prompt up to its first near-tie: ${greedyStrict}`);
   if (args.json) writeFileSync(args.json, JSON.stringify(report, null, 1));

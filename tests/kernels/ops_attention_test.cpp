@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -66,13 +67,52 @@ struct TestCache {
   }
 };
 
-// Naive attention in double over the f16 values, q rounded to f16 as the kernel does.
+// Naive attention in double over the f16 values, q rounded to f16 when the kernel does it
+// (batches of fewer than 64 tokens, as llama.cpp's one-chunk flash-attention kernel), and that
+// kernel's f16 accumulator where the kernel reproduces it.
 // Also returns, per (token, head), the error bound of the float kernel:
 //   scores: |ds| <= hd u scale sum|q_i k_i| (+ u for the scale product), call it delta;
 //   softmax: |dp_j| <= p_j (2 delta + (n + 8) u) (exp within 4u, sums of n terms);
 //   output: |do| <= sum |dp_j| |v_j| + (n + 2) u sum p_j |v_j|.
+// llama.cpp's one-chunk algorithm over the scores sc (the kernel's rule for it: fewer than 64
+// tokens and pos0 + n_tokens <= 256): positions in order, the unnormalized V sum y rounded to f16
+// after each rescale and each multiply-add. Replaces o with its result. The kernel computes the
+// same steps from f32 scores, so the two differ only where a score's last bits flip one f16
+// rounding of y: a few f16 units (2^-11 relative) of sum_j p_j |v_j|, added to the bound.
+void one_chunk_reference(const std::vector<double>& sc, const TestCache& c, int g, double* o,
+                         double* b) {
+  const int hd = c.shape.head_dim;
+  std::vector<float> y(hd, 0.0f);
+  std::vector<double> mag(hd, 0.0);
+  float m = -std::numeric_limits<float>::infinity();
+  float sum = 0.0f;
+  for (size_t j = 0; j < sc.size(); ++j) {
+    const float sj = static_cast<float>(sc[j]);
+    float ms = 1.0f, vs = 1.0f;
+    if (sj > m) {
+      const float m_old = m;
+      m = sj;
+      ms = std::exp(m_old - m);
+      for (float& yd : y) yd = static_cast<float>(f16_round(yd * ms));
+    } else {
+      vs = std::exp(sj - m);
+    }
+    const uint16_t* vj = c.v.data() + c.view.offset(g, static_cast<int64_t>(j));
+    for (int d = 0; d < hd; ++d) {
+      y[d] = static_cast<float>(f16_round(std::fma(fp16_to_fp32(vj[d]), vs, y[d])));
+      mag[d] = mag[d] * ms + vs * std::fabs(fp16_to_fp32(vj[d]));
+    }
+    sum = sum * ms + vs;
+  }
+  for (int d = 0; d < hd; ++d) {
+    o[d] = static_cast<double>(y[d]) * (1.0 / sum);
+    b[d] += 4.0 / 2048.0 * mag[d] / sum;
+  }
+}
+
 void reference(const float* q, const TestCache& c, int64_t pos0, int n_tokens, double scale,
                std::vector<double>& out, std::vector<double>& bound) {
+  const bool one_chunk = n_tokens < 64 && pos0 + n_tokens <= 256;
   const Shape s = c.shape;
   const int hd = s.head_dim, group = s.n_head / s.n_head_kv;
   out.assign(static_cast<size_t>(n_tokens) * s.n_head * hd, 0.0);
@@ -83,7 +123,7 @@ void reference(const float* q, const TestCache& c, int64_t pos0, int n_tokens, d
       const int g = h / group;
       const float* qh = q + (static_cast<size_t>(t) * s.n_head + h) * hd;
       std::vector<double> qr(hd), sc(n_kv), mag(n_kv);
-      for (int d = 0; d < hd; ++d) qr[d] = f16_round(qh[d]);
+      for (int d = 0; d < hd; ++d) qr[d] = n_tokens < 64 ? f16_round(qh[d]) : qh[d];
       double m = -1e300;
       for (int64_t j = 0; j < n_kv; ++j) {
         const uint16_t* kj = c.k.data() + c.view.offset(g, j);
@@ -114,6 +154,7 @@ void reference(const float* q, const TestCache& c, int64_t pos0, int n_tokens, d
           b[d] += p * std::fabs(vd) * (p_rel + (n_kv + 2) * kU);
         }
       }
+      if (one_chunk) one_chunk_reference(sc, c, g, o, b);
     }
   }
 }

@@ -109,10 +109,13 @@ size_t attention_scratch_floats(const KvCacheView& cache, int n_head, int n_thre
 //   out [n_tokens][n_head][head_dim] f32 (must not overlap q)
 // Query head h uses KV head h / (n_head / n_head_kv); token t attends to cache positions
 // 0 .. pos0 + t. out = softmax(scale * q . k^T) . v, accumulated in f32.
-// As llama.cpp (f16 cache, no flash attention): q is rounded to f16 before the q.k dot.
-// Unlike llama.cpp: the probabilities are not rounded to f16 before the product with V, and
-// prefill (n_tokens > 1) uses an online softmax over blocks of cache positions, so decode and
-// prefill agree to f32 rounding rather than bit for bit.
+// As llama.cpp's CPU flash attention (f16 cache): q is rounded to f16 before the q.k dot when
+// n_tokens < 64 (its one-chunk kernel, decode included) and kept in f32 for 64 or more (its tiled
+// kernel). When, in addition, pos0 + n_tokens <= 256 (llama.cpp: fewer than 512 padded cells,
+// where a decode does not take its split-KV kernel), each row also runs its one-chunk algorithm:
+// positions in order, online softmax, V accumulator rounded to f16 after every step. Otherwise
+// the accumulator is f32 and prefill uses an online softmax over blocks of cache positions. Only
+// the summation order of q.k and of the tiled softmax differs from llama.cpp, not bit-exact.
 // Threaded with OpenMP over KV heads (decode) or KV heads x query tiles (prefill); the result does
 // not depend on the thread count. Prefill sets OpenBLAS (process-wide) to one thread for the
 // duration of the call and restores it after. No allocation.
