@@ -5,6 +5,11 @@
 // decoded token, so decode is slightly pessimistic for llama.cpp).
 //
 //   node scripts/oracle/engine-bench-llama.mjs --model F [-p 512] [-n 128] [--threads 2] [-r 3]
+//        [--prompt-ids-file F]
+// --prompt-ids-file: a comma-separated id list to prefill instead of -p synthetic ids (a rendered
+// chat prompt, for time to first token).
+import {readFileSync} from 'node:fs';
+
 import {Oracle, parseArgs, runCli} from './llama.mjs';
 
 const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
@@ -12,7 +17,9 @@ const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 runCli(async () => {
   const args = parseArgs(process.argv.slice(2));
   if (!args.model) throw new Error('usage: engine-bench-llama.mjs --model F [-p 512] [-n 128]');
-  const p = Number(args.p ?? 512);
+  const fileIds = args['prompt-ids-file'] ?
+      readFileSync(args['prompt-ids-file'], 'utf8').trim().split(',').map(Number) : null;
+  const p = fileIds ? fileIds.length : Number(args.p ?? 512);
   const n = Number(args.n ?? 128);
   const reps = Number(args.r ?? 3);
   const threads = Number(args.threads ?? 2);
@@ -21,7 +28,7 @@ runCli(async () => {
   const loadMs = performance.now() - t0;
   const nVocab = oracle.nVocab;
   // Same ids as smolbot bench: (i * 7919 + 13) % n_vocab.
-  const prompt = Array.from({length: p}, (_, i) => (i * 7919 + 13) % nVocab);
+  const prompt = fileIds ?? Array.from({length: p}, (_, i) => (i * 7919 + 13) % nVocab);
   const pp = [];
   const tg = [];
   for (let r = 0; r < reps; ++r) {

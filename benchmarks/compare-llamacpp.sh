@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# compare-llamacpp.sh — our engine against llama.cpp on the same GGUF file and thread count.
+#
+#   benchmarks/compare-llamacpp.sh MODEL [THREADS] [--rounds N] [-p 512] [-n 128] [--json OUT]
+#
+# Runs `smolbot bench` (A) and llama.cpp through node-llama-cpp (B) alternately, A B A B, for
+# N rounds (default 3), each a 512-token prefill then 128 greedy decode steps on a fresh context,
+# so a disturbance from other work on the machine hits both engines alike. Before the rounds it
+# measures the machine's read bandwidth (matmul_bench, 256 MiB buffer, same thread count) to
+# give decode's speed-of-light figure: bandwidth / bytes of weights read per token.
+# Prints every round, then a table of medians with the ratios, and writes all of it as JSON
+# (default build/compare-llamacpp.json).
+#
+# Needs: build/bin/smolbot and build/bin/matmul_bench (scripts/build.sh release) and
+# node_modules (scripts/deps.sh). Never run in CI: it measures, it asserts nothing.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+usage() {
+  sed -n '4p' "${BASH_SOURCE[0]}" | sed 's/^#   //' >&2
+  exit 2
+}
+
+[[ $# -ge 1 ]] || usage
+model="$1"
+shift
+threads=2
+if [[ $# -ge 1 && "$1" =~ ^[0-9]+$ ]]; then
+  threads="$1"
+  shift
+fi
+rounds=3
+n_prompt=512
+n_gen=128
+json_out="$root/build/compare-llamacpp.json"
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) rounds="$2"; shift 2 ;;
+    -p) n_prompt="$2"; shift 2 ;;
+    -n) n_gen="$2"; shift 2 ;;
+    --json) json_out="$2"; shift 2 ;;
+    *) echo "compare-llamacpp.sh: unknown option '$1'" >&2; usage ;;
+  esac
+done
+
+smolbot="$root/build/bin/smolbot"
+matmul_bench="$root/build/bin/matmul_bench"
+for f in "$model" "$smolbot" "$matmul_bench"; do
+  if [[ ! -f "$f" ]]; then
+    echo "compare-llamacpp.sh: $f does not exist (build with scripts/build.sh release)" >&2
+    exit 1
+  fi
+done
+if [[ ! -d "$root/node_modules/node-llama-cpp" ]]; then
+  echo "compare-llamacpp.sh: node-llama-cpp is missing (run scripts/deps.sh)" >&2
+  exit 1
+fi
+export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+bw_threads="$threads"
+(( bw_threads > 2 )) && bw_threads="$(nproc)"
+echo "read bandwidth ($bw_threads threads, 256 MiB)..."
+"$matmul_bench" --benchmark_filter="^read_bandwidth/256MiB/threads:${bw_threads}/" \
+  --benchmark_min_time=0.5 --benchmark_format=json >"$work/bandwidth.json"
+
+for ((r = 1; r <= rounds; ++r)); do
+  echo "round $r/$rounds: ours"
+  "$smolbot" bench --model "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r 1 --json \
+    >"$work/ours-$r.json"
+  echo "round $r/$rounds: llama.cpp"
+  node "$root/scripts/oracle/engine-bench-llama.mjs" --model "$model" -p "$n_prompt" \
+    -n "$n_gen" --threads "$threads" -r 1 >"$work/llama-$r.json"
+done
+
+python3 - "$work" "$rounds" "$model" "$threads" "$json_out" <<'PY'
+import json, os, statistics, sys
+
+work, rounds, model, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+def last_json(path):  # node may log lines before the result
+    lines = [l for l in open(path).read().splitlines() if l.startswith('{')]
+    return json.loads(lines[-1])
+bw = json.load(open(f"{work}/bandwidth.json"))["benchmarks"][0]["bytes_per_second"]
+ours = [last_json(f"{work}/ours-{r}.json") for r in range(1, rounds + 1)]
+llama = [last_json(f"{work}/llama-{r}.json") for r in range(1, rounds + 1)]
+weight_bytes = ours[0]["weight_bytes"]
+ceiling = bw / weight_bytes
+med = lambda runs, key: statistics.median(x[key] for x in runs)
+load = os.getloadavg()[0]
+
+print(f"\nmodel {model}: {weight_bytes / 1e9:.3f} GB of weights, {threads} threads, isa {ours[0]['isa']}")
+print(f"read bandwidth {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f} tok/s; load average {load:.2f}")
+for r in range(rounds):
+    print(f"round {r + 1}: ours pp {ours[r]['prefill_tok_s']:7.2f} tg {ours[r]['decode_tok_s']:6.2f} | "
+          f"llama.cpp pp {llama[r]['prefill_tok_s']:7.2f} tg {llama[r]['decode_tok_s']:6.2f}")
+rows = []
+for name, key in (("prefill", "prefill_tok_s"), ("decode", "decode_tok_s")):
+    a, b = med(ours, key), med(llama, key)
+    rows.append({"metric": name, "ours_tok_s": a, "llama_tok_s": b, "ratio": a / b})
+n_p, n_g = ours[0]["n_prompt"], ours[0]["n_gen"]
+print(f"\n| median of {rounds} | ours tok/s | llama.cpp tok/s | ratio |")
+print("|---|---|---|---|")
+for row in rows:
+    label = f"prefill {n_p}" if row["metric"] == "prefill" else f"decode {n_g}"
+    print(f"| {label} | {row['ours_tok_s']:.2f} | {row['llama_tok_s']:.2f} | {row['ratio']:.2f} |")
+dec = rows[1]["ours_tok_s"]
+print(f"\ndecode at {100 * dec / ceiling:.0f}% of the bandwidth ceiling "
+      f"({dec * weight_bytes / 1e9:.1f} GB/s of weights)")
+report = {"model": model, "threads": threads, "rounds": rounds, "isa": ours[0]["isa"],
+          "read_bandwidth_bytes_s": bw, "weight_bytes": weight_bytes,
+          "decode_ceiling_tok_s": ceiling, "decode_fraction_of_ceiling": dec / ceiling,
+          "load_average": load, "summary": rows, "ours": ours, "llama_cpp": llama}
+os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+json.dump(report, open(out, "w"), indent=1)
+print(f"JSON: {out}")
+PY
