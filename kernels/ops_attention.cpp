@@ -44,7 +44,7 @@ constexpr int kLlamaTiledRows = 64;
 // runs its one-chunk kernel; longer contexts take its split-KV kernel.
 constexpr int64_t kLlamaOneChunkCells = 256;
 constexpr int kMaxHeadDim = 256;
-constexpr size_t kAlign = 16;       // floats; keeps each thread's slice on its own cache lines
+constexpr size_t kAlign = 16;  // floats; keeps each thread's slice on its own cache lines
 
 size_t round_up(size_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
 
@@ -262,6 +262,7 @@ void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos
   SMOL_CHECK(n_head > 0 && n_head % cache.n_head_kv == 0, "attention: n_head % n_head_kv != 0");
   const int group = n_head / cache.n_head_kv;
   SMOL_CHECK(group <= 64, "attention: more than 64 query heads per KV head");
+  SMOL_CHECK(cache.head_dim <= kMaxHeadDim, "attention: head_dim above 256");
   SMOL_CHECK(pos0 >= 0 && n_tokens >= 1 && pos0 + n_tokens <= cache.n_ctx,
              "attention: positions outside the cache");
   const size_t per_thread = per_thread_floats(cache, group);
