@@ -130,6 +130,10 @@ Result<ModelConfig> ModelConfig::from_gguf(const gguf::File& file) {
                 std::to_string(c.n_head_kv));
   }
   if (c.head_dim % 2 != 0) return fail("head dim " + std::to_string(c.head_dim) + " is odd");
+  // The attention kernels keep one head's row on the stack (SmolLM3: 128).
+  if (c.head_dim > 256) {
+    return fail("head dim " + std::to_string(c.head_dim) + " is above the supported 256");
+  }
   if (n_rot != c.head_dim) {
     return fail("partial rotary (" + key(a, kRopeDimensionCount) + " = " + std::to_string(n_rot) +
                 ", head dim " + std::to_string(c.head_dim) + ") is not supported");
