@@ -82,17 +82,19 @@ int32_t Sampler::sample(std::span<float> logits) {
   auto by_logit = [](const Candidate& a, const Candidate& b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
   };
+  const auto first = candidates_.begin();
+  auto at = [&](size_t i) { return first + static_cast<ptrdiff_t>(i); };
+  // Invariant below: candidates_[0, sorted) are the `sorted` best of [0, n), best first.
+  size_t sorted = 0;
   if (params_.top_k > 0 && static_cast<size_t>(params_.top_k) < n) {
-    const size_t k = static_cast<size_t>(params_.top_k);
-    std::partial_sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(k),
-                      candidates_.begin() + static_cast<ptrdiff_t>(n), by_logit);
-    n = k;
-  } else {
-    std::sort(candidates_.begin(), candidates_.begin() + static_cast<ptrdiff_t>(n), by_logit);
+    n = static_cast<size_t>(params_.top_k);
+    std::partial_sort(first, at(n), at(logits.size()), by_logit);
+    sorted = n;
   }
 
-  // Softmax at temperature 1 (candidates are sorted, so [0] holds the max).
-  const float max_logit = candidates_[0].logit;
+  // Softmax at temperature 1 over the candidates (order does not matter for it).
+  float max_logit = candidates_[0].logit;
+  for (size_t i = 1; i < n; ++i) max_logit = std::max(max_logit, candidates_[i].logit);
   double sum = 0;
   for (size_t i = 0; i < n; ++i) {
     candidates_[i].p = std::exp(candidates_[i].logit - max_logit);
@@ -100,23 +102,37 @@ int32_t Sampler::sample(std::span<float> logits) {
   }
   for (size_t i = 0; i < n; ++i) candidates_[i].p = static_cast<float>(candidates_[i].p / sum);
 
+  // Top-p needs the candidates in order, but only as far as the nucleus reaches: sort a prefix
+  // (256 first, doubled while the mass is short) instead of the whole 128k vocabulary.
   if (params_.top_p < 1.0f) {
-    double cumulative = 0;
     size_t keep = n;
-    for (size_t i = 0; i < n; ++i) {
-      cumulative += candidates_[i].p;
-      if (cumulative >= params_.top_p) {
+    for (size_t want = std::min<size_t>(256, n);; want = std::min(2 * want, n)) {
+      if (want > sorted) {
+        std::partial_sort(first, at(want), at(n), by_logit);
+        sorted = want;
+      }
+      double cumulative = 0;
+      size_t i = 0;
+      for (; i < sorted; ++i) {
+        cumulative += candidates_[i].p;
+        if (cumulative >= params_.top_p) break;
+      }
+      if (i < sorted) {
         keep = i + 1;
         break;
       }
+      if (sorted == n) break;  // rounding left the total just under top_p: keep all
     }
     n = keep;
   }
+  // Min-p keeps every token with p >= min_p * p_max: exactly the best `count` of them.
   if (params_.min_p > 0.0f) {
-    const float threshold = params_.min_p * candidates_[0].p;
-    size_t keep = 1;  // the most likely token always survives
-    while (keep < n && candidates_[keep].p >= threshold) ++keep;
-    n = keep;
+    const float threshold = params_.min_p * static_cast<float>(1.0 / sum);  // min_p * p_max
+    size_t count = 0;
+    for (size_t i = 0; i < n; ++i) count += candidates_[i].p >= threshold ? 1 : 0;
+    count = std::max<size_t>(count, 1);  // the most likely token always survives
+    if (count < n && count > sorted) std::nth_element(first, at(count - 1), at(n), by_logit);
+    n = count;
   }
 
   // Temperature on the survivors, then draw by inverse CDF.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <vector>
@@ -126,6 +127,51 @@ TEST(Sampler, MinPDropsUnlikelyTokens) {
   EXPECT_EQ(h.size(), 3u);
   EXPECT_EQ(h.count(0), 0u);
   EXPECT_EQ(h.count(2), 0u);
+}
+
+// A vocabulary where the nucleus is far wider than the sampler's first sorted prefix (256):
+// logits fall slowly with the id, shuffled so that id order is not logit order.
+std::vector<float> wide(int n, std::vector<int32_t>& rank_to_id) {
+  rank_to_id.resize(static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) rank_to_id[static_cast<size_t>(i)] = (i * 7919) % n;  // n prime
+  std::vector<float> logits(static_cast<size_t>(n));
+  for (int r = 0; r < n; ++r)
+    logits[static_cast<size_t>(rank_to_id[static_cast<size_t>(r)])] = -0.002f * r;
+  return logits;
+}
+
+TEST(Sampler, TopPAndMinPOnAWideNucleus) {
+  const int n = 2003;  // prime
+  std::vector<int32_t> rank_to_id;
+  const auto base = wide(n, rank_to_id);
+  // Reference nucleus: softmax in double, smallest best-first prefix reaching top_p.
+  std::vector<double> p(static_cast<size_t>(n));
+  double z = 0;
+  for (int r = 0; r < n; ++r) z += p[static_cast<size_t>(r)] = std::exp(-0.002 * r);
+  SamplerParams params;
+  params.temperature = 1.0f;
+  params.top_p = 0.6f;
+  int keep = 0;
+  for (double c = 0; c < params.top_p; ++keep) c += p[static_cast<size_t>(keep)] / z;
+  ASSERT_GT(keep, 256);  // the test must exercise the growing prefix
+  std::vector<int> rank_of(static_cast<size_t>(n));
+  for (int r = 0; r < n; ++r) rank_of[static_cast<size_t>(rank_to_id[static_cast<size_t>(r)])] = r;
+  int worst = 0;
+  for (const auto& [id, count] : histogram(params, base, 4000)) {
+    worst = std::max(worst, rank_of[static_cast<size_t>(id)]);
+  }
+  EXPECT_LT(worst, keep);       // nothing outside the nucleus
+  EXPECT_GT(worst, keep - 60);  // and its far end is reached
+
+  // Min-p alone: p >= 0.5 p_max  <=>  rank <= ln 2 / 0.002 = 346.
+  params.top_p = 1.0f;
+  params.min_p = 0.5f;
+  worst = 0;
+  for (const auto& [id, count] : histogram(params, base, 4000)) {
+    worst = std::max(worst, rank_of[static_cast<size_t>(id)]);
+  }
+  EXPECT_LE(worst, 346);
+  EXPECT_GT(worst, 300);
 }
 
 TEST(Sampler, TemperatureOneMatchesSoftmaxFrequencies) {
