@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "synth_tiny_suite.h"
+
 namespace smol::engine {
 namespace {
 
@@ -53,23 +55,8 @@ TEST(MessagesJson, RoundTripAndErrors) {
   }
 }
 
-class ConversationTest : public ::testing::Test {
+class ConversationTest : public testing::SynthTinySuite {
  protected:
-  static void SetUpTestSuite() {
-    const char* dir = std::getenv("SMOL_MODEL_DIR");
-    const std::string path = dir ? std::string(dir) + "/synth-tiny.gguf" : "";
-    if (path.empty() || !std::filesystem::exists(path)) return;
-    auto m = Model::load(path);
-    if (m.ok()) shared_ = std::move(*m).release();
-  }
-  static void TearDownTestSuite() {
-    delete shared_;
-    shared_ = nullptr;
-  }
-  void SetUp() override {
-    if (!shared_) GTEST_SKIP() << "synth-tiny.gguf not found or not loadable (synth_tiny fixture)";
-  }
-
   static ConversationOptions fixed_options() {
     ConversationOptions o;
     o.enable_thinking = false;  // short system header; the no-think prompt closes the think block
@@ -183,8 +170,6 @@ class ConversationTest : public ::testing::Test {
         << "warm logits differ from a replay of the same eval calls";
     expect_near_cold(c.session().logits(), cold_logits(prompt, n_ctx));
   }
-
-  static inline Model* shared_ = nullptr;
 };
 
 // The acceptance test of issue 6: turn 2 prefills only the new tokens and its logits are those

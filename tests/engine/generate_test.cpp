@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "synth_tiny_suite.h"
+
 namespace smol::engine {
 namespace {
 
@@ -38,25 +40,12 @@ TEST(TopK, BestFirstTiesByLowerId) {
   EXPECT_EQ(out[2].first, 5);
 }
 
-class SynthTinyGenerate : public ::testing::Test {
+class SynthTinyGenerate : public testing::SynthTinySuite {
  protected:
-  // One load for the suite: building the 128k-token vocabulary takes seconds.
-  static void SetUpTestSuite() {
-    const char* dir = std::getenv("SMOL_MODEL_DIR");
-    const std::string path = dir ? std::string(dir) + "/synth-tiny.gguf" : "";
-    if (path.empty() || !std::filesystem::exists(path)) return;
-    auto m = Model::load(path);
-    if (m.ok()) shared_ = std::move(*m).release();
-  }
-  static void TearDownTestSuite() {
-    delete shared_;
-    shared_ = nullptr;
-  }
   void SetUp() override {
-    if (!shared_) GTEST_SKIP() << "synth-tiny.gguf not found or not loadable (synth_tiny fixture)";
+    SynthTinySuite::SetUp();
     model_ = shared_;
   }
-  static inline Model* shared_ = nullptr;
   Result<GenerateResult> run(const GenerateOptions& o,
                              std::vector<int32_t> prompt = {9906, 1917, 11}) {
     SessionOptions so;
