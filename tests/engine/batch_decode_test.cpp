@@ -10,11 +10,12 @@
 // interleaved prefill kernel: its rounding differs by ~1e-7, which occasionally moves an
 // activation across a Q8_K rounding boundary in a later layer (one quantized step, 1/127 of a
 // block's range), and this random model amplifies such flips: rows are either ~1e-7 apart or
-// ~1e-2 (worst measured 3.0e-2). Prefill against token-by-token decode of the same prompt, which
-// uses the same two kernels, disagrees the same way (worst 2.7e-2 over 24 prompts of 8..30
-// tokens). So we allow 5e-2 of the row's largest |logit| and require the same argmax; wrong
-// answers sit far outside (another session's row ~1.3, the same prompt one position later ~0.3:
-// ToleranceSeparatesWrongAnswers), and N = 1 must be exactly eval().
+// ~1e-2 (worst measured 3.0e-2, and 3.7e-2 after the attention rounding change of 41737a6).
+// Prefill against token-by-token decode of the same prompt, which uses the same two kernels,
+// disagrees the same way (worst 2.7e-2 over 24 prompts of 8..30 tokens). The nearest wrong answer
+// is the same prompt one position later (0.32; another session's row: 1.27), see
+// ToleranceSeparatesWrongAnswers. So we allow 0.1 of the row's largest |logit|, about the
+// geometric middle of the two, require the same argmax, and require N = 1 to be exactly eval().
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -48,7 +49,7 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 namespace smol::engine {
 namespace {
 
-constexpr double kRelTolerance = 5e-2;
+constexpr double kRelTolerance = 0.1;
 constexpr int kMaxStreams = 9;  // covers both matmul paths (row kernels < 8 rows, interleaved)
 
 std::string tiny_path() {
@@ -170,7 +171,7 @@ TEST_F(BatchDecode, ToleranceSeparatesWrongAnswers) {
   ASSERT_TRUE(b->eval(t).ok());
   ASSERT_TRUE(shifted->eval(t).ok());
   EXPECT_GT(rel_diff(a->logits(), b->logits()), 10 * kRelTolerance);
-  EXPECT_GT(rel_diff(a->logits(), shifted->logits()), 3 * kRelTolerance);
+  EXPECT_GT(rel_diff(a->logits(), shifted->logits()), 2 * kRelTolerance);
 }
 
 TEST_F(BatchDecode, BadCallsFailAndChangeNoSession) {
