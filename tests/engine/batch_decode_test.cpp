@@ -28,23 +28,7 @@
 
 #include "smol/engine.h"
 
-// Counts heap allocations so a test can assert that a batched decode allocates nothing.
-// Not under AddressSanitizer, which owns operator new / delete itself.
-#if defined(__SANITIZE_ADDRESS__)
-#define SMOL_COUNT_ALLOCATIONS 0
-#else
-#define SMOL_COUNT_ALLOCATIONS 1
-#endif
-static std::atomic<long> g_allocations{0};
-#if SMOL_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "alloc_counter.h"
 
 namespace smol::engine {
 namespace {
@@ -145,7 +129,9 @@ TEST_F(BatchDecode, EachRowMatchesDecodingAlone) {
         if (std::equal(got.begin(), got.end(), want.begin())) ++bit_identical_rows;
         EXPECT_LT(d, kRelTolerance) << "n " << n << " session " << i << " step " << step;
         EXPECT_EQ(argmax(got), argmax(want)) << "n " << n << " session " << i << " step " << step;
-        if (n == 1) EXPECT_EQ(d, 0.0) << "one session must be exactly eval()";
+        if (n == 1) {
+          EXPECT_EQ(d, 0.0) << "one session must be exactly eval()";
+        }
       }
     }
   }

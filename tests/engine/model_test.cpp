@@ -11,23 +11,7 @@
 #include "micro_model.h"
 #include "smol/engine.h"
 
-// Counts heap allocations so a test can assert that decoding one token allocates nothing.
-// Not under AddressSanitizer, which owns operator new / delete itself.
-#if defined(__SANITIZE_ADDRESS__)
-#define SMOL_COUNT_ALLOCATIONS 0
-#else
-#define SMOL_COUNT_ALLOCATIONS 1
-#endif
-static std::atomic<long> g_allocations{0};
-#if SMOL_COUNT_ALLOCATIONS
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-#endif
+#include "alloc_counter.h"
 
 namespace smol::engine {
 namespace {
@@ -198,13 +182,18 @@ TEST(Session, BatchedPrefillEqualsTokenByTokenDecode) {
   ASSERT_TRUE(b.ok() && c.ok());
   std::vector<float> chunked(all.size());
   ASSERT_TRUE((*b)->eval_all_logits(tokens, chunked).ok());
+  // Short contexts run llama.cpp's one-chunk attention, whose V accumulator is rounded to f16
+  // after every step (smol/ops.h). Matmul and matvec sum the projections in different orders,
+  // and a last-bit difference can flip one of those roundings: a step of 2^-11 (4.9e-4) of the
+  // accumulator, which the following layers carry to the logits. Allow a few such steps.
+  const float tol = 5e-3f;
   for (size_t t = 0; t < tokens.size(); ++t) {
     ASSERT_TRUE((*c)->eval(std::span(tokens).subspan(t, 1)).ok());
     auto one = (*c)->logits();
     for (int i = 0; i < n_vocab; ++i) {
       const float want = all[t * size_t(n_vocab) + size_t(i)];
-      EXPECT_NEAR(one[size_t(i)], want, 1e-3f * (1 + std::abs(want))) << "pos " << t;
-      EXPECT_NEAR(chunked[t * size_t(n_vocab) + size_t(i)], want, 1e-3f * (1 + std::abs(want)));
+      EXPECT_NEAR(one[size_t(i)], want, tol * (1 + std::abs(want))) << "pos " << t;
+      EXPECT_NEAR(chunked[t * size_t(n_vocab) + size_t(i)], want, tol * (1 + std::abs(want)));
     }
   }
   EXPECT_EQ((*c)->n_past(), static_cast<int>(tokens.size()));
