@@ -94,7 +94,10 @@ void stage_q(const ops_detail::OpsTable& t, const float* src, float* dst, size_t
 
 // llama.cpp's one-chunk flash-attention kernel for one query row, given its scaled scores:
 // positions in order, an online softmax whose V accumulator is rounded to f16 after every
-// rescale and every multiply-add (expf and fused multiply-add as its AVX-512 build does).
+// rescale and every multiply-add, with expf as it calls it. Its AVX-512 build fuses the
+// multiply-add; a portable build has no FMA instruction (std::fma would be a libm call per
+// element), and the unfused result differs in the last f32 bit, which rarely survives the f16
+// rounding that follows.
 void one_chunk_row(const ops_detail::OpsTable& t, const float* scores, const KvCacheView& c, int g,
                    int64_t n_kv, float* out) {
   const int hd = c.head_dim;
@@ -121,7 +124,7 @@ void one_chunk_row(const ops_detail::OpsTable& t, const float* scores, const KvC
       vs = std::exp(sj - m);
     }
     t.f16_to_f32(c.v + c.offset(g, j), vrow, hd);
-    for (int d = 0; d < hd; ++d) y[d] = std::fma(vrow[d], vs, y[d]);
+    for (int d = 0; d < hd; ++d) y[d] += vrow[d] * vs;
     round_y();
     sum = sum * ms + vs;
   }

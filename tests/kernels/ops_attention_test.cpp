@@ -99,7 +99,7 @@ void one_chunk_reference(const std::vector<double>& sc, const TestCache& c, int 
     }
     const uint16_t* vj = c.v.data() + c.view.offset(g, static_cast<int64_t>(j));
     for (int d = 0; d < hd; ++d) {
-      y[d] = static_cast<float>(f16_round(std::fma(fp16_to_fp32(vj[d]), vs, y[d])));
+      y[d] = static_cast<float>(f16_round(y[d] + fp16_to_fp32(vj[d]) * vs));
       mag[d] = mag[d] * ms + vs * std::fabs(fp16_to_fp32(vj[d]));
     }
     sum = sum * ms + vs;
