@@ -8,12 +8,14 @@
 #    bound, vocabulary built, session allocated) and the whole process's wall time.
 # 2. Time to first token of a ~1,000-token chat prompt: a system prompt and a long user turn
 #    rendered with the model's own chat template, prefilled in one call, one token sampled.
-# 3. Decode at depth: `smolbot bench -p DEPTH -n 64`: decode tok/s with DEPTH tokens of context
-#    (attention reads the whole KV cache every step), and the process's peak RSS against
-#    file size + KV cache + 300 MB (no second copy of the weights).
+# 3. Decode at depth: `smolbot generate` of 64 greedy tokens after a DEPTH-token prompt (default
+#    micro-batches, as a chat turn): decode tok/s with DEPTH tokens of context (attention reads
+#    the whole KV cache every step), and the process's peak RSS against file size + KV cache +
+#    300 MB (no second copy of the weights).
 # --with-llama runs 2 and 3 through llama.cpp too (slow: its 4k prefill takes minutes here).
 # Medians of --reps runs (default 3) for 1 and 2. Prints a table, writes JSON (default
-# build/latency-memory.json). Needs build/bin/smolbot; measures, asserts nothing; never in CI.
+# build/latency-memory.json). Needs build/bin/smolbot and gguf-inspect; measures, asserts
+# nothing; never in CI.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -85,9 +87,12 @@ for ((r = 1; r <= reps; ++r)); do
   timed "$work/ttft-$r.json" "$smolbot" generate --model "$model" \
     --prompt-ids "$(cat "$work/prompt.ids")" -n 1 --json -t "$threads" --ctx $((n_chat + 64))
 done
+"$root/build/bin/gguf-inspect" --json "$model" >"$work/inspect.json"
 echo "decode at depth $depth"
-timed "$work/depth.json" "$smolbot" bench --model "$model" -p "$depth" -n 64 -r 1 -t "$threads" \
-  --json
+python3 -c "import sys; n=int(sys.argv[1]); print(','.join(str((i*7919+13)%128000) for i in range(n)))" \
+  "$depth" >"$work/depth.ids"
+timed "$work/depth.json" "$smolbot" generate --model "$model" --prompt-ids "$(cat "$work/depth.ids")" \
+  -n 64 --json -t "$threads" --ctx $((depth + 128))
 if ((with_llama)); then
   echo "llama.cpp: time to first token, decode at depth $depth"
   timed "$work/llama-ttft.json" node "$root/scripts/oracle/engine-bench-llama.mjs" \
@@ -116,16 +121,20 @@ ttft = [last_json(f"{work}/ttft-{r}.json") for r in range(1, reps + 1)]
 load_ms = med(x["timings"]["load_ms"] for x in ready)
 ready_wall = med(time_report(f"{work}/ready-{r}.json")[0] for r in range(1, reps + 1))
 ttft_ms = med(1000 * n_chat / x["timings"]["prefill_tok_s"] for x in ttft)
-deep = last_json(f"{work}/depth.json")
+deep = last_json(f"{work}/depth.json")["timings"]
 deep_wall, deep_rss = time_report(f"{work}/depth.json")
 file_bytes = os.path.getsize(model)
-budget = file_bytes + deep["kv_bytes"] + 300e6
+# KV cache of the generate run: per layer 2 (K, V) x n_head_kv x n_ctx x head_dim f16 values.
+arch = json.load(open(f"{work}/inspect.json"))["arch"]
+kv_bytes = arch["n_layer"] * 2 * arch["n_head_kv"] * (depth + 128) * arch["head_dim"] * 2
+deep["kv_bytes"] = kv_bytes
+budget = file_bytes + kv_bytes + 300e6
 report = {"model": model, "threads": threads, "reps": reps, "load_average": os.getloadavg()[0],
           "ready_load_ms": load_ms, "ready_process_wall_s": ready_wall,
           "chat_prompt_tokens": n_chat, "ttft_ms": ttft_ms,
           "depth": depth, "decode_tok_s_at_depth": deep["decode_tok_s"],
           "prefill_tok_s_at_depth": deep["prefill_tok_s"], "peak_rss_bytes": deep_rss,
-          "file_bytes": file_bytes, "kv_bytes": deep["kv_bytes"], "rss_budget_bytes": budget}
+          "file_bytes": file_bytes, "kv_bytes": kv_bytes, "rss_budget_bytes": budget}
 print(f"\nmodel {model}, {threads} threads, load average {report['load_average']:.2f}")
 print("| measure | ours | llama.cpp |")
 print("|---|---|---|")
@@ -142,7 +151,7 @@ print(f"| ready (load, process wall of a 1-token run) | {load_ms:.0f} ms, {ready
 print(f"| time to first token, {n_chat}-token chat prompt | {ttft_ms:.0f} ms | {fmt('ttft_ms', lambda v: f'{v:.0f} ms')} |")
 print(f"| decode at {depth} tokens of context | {deep['decode_tok_s']:.2f} tok/s | {fmt('decode_tok_s_at_depth', lambda v: f'{v:.2f} tok/s')} |")
 print(f"| peak RSS, {depth}-token run | {deep_rss / 1e9:.3f} GB | {fmt('peak_rss_bytes', lambda v: f'{v / 1e9:.3f} GB')} |")
-print(f"\npeak RSS {deep_rss / 1e9:.3f} GB vs file {file_bytes / 1e9:.3f} + KV {deep['kv_bytes'] / 1e9:.3f} "
+print(f"\npeak RSS {deep_rss / 1e9:.3f} GB vs file {file_bytes / 1e9:.3f} + KV {kv_bytes / 1e9:.3f} "
       f"+ 0.300 = {budget / 1e9:.3f} GB: {'within' if deep_rss <= budget else 'OVER'}")
 os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 json.dump(report, open(out, "w"), indent=1)
