@@ -1,5 +1,6 @@
 #include "kv_cache.h"
 
+#include <memory>
 #include <string>
 
 namespace smol::engine {
@@ -11,9 +12,10 @@ KvCache::KvCache(const ModelConfig& config, int n_ctx) : n_ctx_(n_ctx) {
   view.n_ctx = n_ctx;
   view.head_dim = config.head_dim;
   const size_t per_tensor = view.elements();
-  storage_.assign(per_tensor * 2 * static_cast<size_t>(config.n_layer), 0);
+  storage_size_ = per_tensor * 2 * static_cast<size_t>(config.n_layer);
+  storage_ = std::make_unique_for_overwrite<uint16_t[]>(storage_size_);
   for (int il = 0; il < config.n_layer; ++il) {
-    view.k = storage_.data() + per_tensor * 2 * static_cast<size_t>(il);
+    view.k = storage_.get() + per_tensor * 2 * static_cast<size_t>(il);
     view.v = view.k + per_tensor;
     views_.push_back(view);
   }
