@@ -1,5 +1,5 @@
 // Helpers shared by the engine commands (generate, logits, bench): model loading with the
-// one-line error contract, and minimal JSON string escaping.
+// one-line error contract, and JSON output pieces.
 #pragma once
 
 #include <cstdio>
@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smol/chat_template.h"
 #include "smol/engine.h"
 
 namespace smolbot {
@@ -23,38 +24,11 @@ inline std::unique_ptr<smol::engine::Model> load_model_or_report(
   return std::move(*model);
 }
 
-// `s` as a JSON string literal (quotes included). Bytes >= 0x80 pass through (callers give
-// UTF-8); control characters become \u00XX.
+// `s` as a JSON string literal (quotes included), escaped by the JSON library the chat template
+// uses; bytes that are not UTF-8 (a reply cut inside a character) become U+FFFD.
 inline std::string json_string(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char ch : s) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (ch < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", ch);
-          out += buf;
-        } else {
-          out += static_cast<char>(ch);
-        }
-    }
-  }
-  return out + "\"";
+  return smol::chat::Json(std::string(s))
+      .dump(-1, ' ', false, smol::chat::Json::error_handler_t::replace);
 }
 
 // A float as JSON (non-finite values, which JSON lacks, become null).
