@@ -122,12 +122,11 @@ load_ms = med(x["timings"]["load_ms"] for x in ready)
 ready_wall = med(time_report(f"{work}/ready-{r}.json")[0] for r in range(1, reps + 1))
 ttft_ms = med(1000 * n_chat / x["timings"]["prefill_tok_s"] for x in ttft)
 deep = last_json(f"{work}/depth.json")["timings"]
-deep_wall, deep_rss = time_report(f"{work}/depth.json")
+deep_rss = time_report(f"{work}/depth.json")[1]
 file_bytes = os.path.getsize(model)
 # KV cache of the generate run: per layer 2 (K, V) x n_head_kv x n_ctx x head_dim f16 values.
 arch = json.load(open(f"{work}/inspect.json"))["arch"]
 kv_bytes = arch["n_layer"] * 2 * arch["n_head_kv"] * (depth + 128) * arch["head_dim"] * 2
-deep["kv_bytes"] = kv_bytes
 budget = file_bytes + kv_bytes + 300e6
 report = {"model": model, "threads": threads, "reps": reps, "load_average": os.getloadavg()[0],
           "ready_load_ms": load_ms, "ready_process_wall_s": ready_wall,
