@@ -101,7 +101,7 @@ void run(QuantType type, const void* wv, int64_t rows, int64_t cols, const float
 
 }  // namespace
 
-void set_num_threads(int n) { g_threads.store(std::max(1, n)); }
+void set_num_threads(int n) { g_threads.store(std::max(0, n)); }
 
 int num_threads() {
   const int n = g_threads.load();

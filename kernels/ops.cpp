@@ -2,6 +2,7 @@
 // ops_attention.cpp.
 #include "smol/ops.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 
@@ -65,7 +66,7 @@ void rms_norm_rows(const float* x, const float* weight, float* out, int64_t n_ro
                    float eps) {
   SMOL_CHECK(n > 0 && n_rows >= 0, "rms_norm_rows: bad shape");
   const auto& t = ops_detail::active_table();
-#pragma omp parallel for schedule(static) if (n_rows >= 16)
+#pragma omp parallel for num_threads(num_threads()) schedule(static) if (n_rows >= 16)
   for (int64_t r = 0; r < n_rows; ++r) t.rms_norm(x + r * n, weight, out + r * n, n, eps);
 }
 
@@ -79,7 +80,7 @@ void rope_norm_tokens(float* x, int n_tokens, int n_heads, int head_dim, const i
              "rope_norm: head_dim must be even and <= 1024");
   SMOL_CHECK(n_tokens >= 0 && n_heads >= 0, "rope_norm: bad shape");
   const int64_t token_stride = static_cast<int64_t>(n_heads) * head_dim;
-#pragma omp parallel for schedule(static) if (n_tokens >= 8)
+#pragma omp parallel for num_threads(num_threads()) schedule(static) if (n_tokens >= 8)
   for (int t = 0; t < n_tokens; ++t) {
     std::array<float, kMaxRopeHeadDim / 2> c, s;
     rope_angles(pos[t], head_dim, freq_base, c.data(), s.data());
@@ -92,12 +93,34 @@ void softmax(float* x, int64_t n) {
   ops_detail::active_table().softmax(x, n);
 }
 
+namespace {
+// Splits an element-wise op over the threads once it is large (a prefill's n_tokens x n_ff SiLU
+// is 5.6M elements: serial, it was a fixed cost that more threads could not shrink). Chunks are a
+// multiple of every SIMD width, so only the last one has a tail and every element is computed
+// exactly as in one call.
+template <class Op>
+void elementwise_chunks(int64_t n, const Op& op) {
+  constexpr int64_t kChunk = 16384;
+  const int threads = num_threads();
+  if (threads == 1 || n < 2 * kChunk) {
+    op(0, n);
+    return;
+  }
+  const int64_t n_chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for num_threads(threads) schedule(static)
+  for (int64_t c = 0; c < n_chunks; ++c) op(c * kChunk, std::min(kChunk, n - c * kChunk));
+}
+}  // namespace
+
 void silu_mul(const float* gate, const float* up, float* out, int64_t n) {
-  ops_detail::active_table().silu_mul(gate, up, out, n);
+  const auto& t = ops_detail::active_table();
+  elementwise_chunks(n,
+                     [&](int64_t i, int64_t len) { t.silu_mul(gate + i, up + i, out + i, len); });
 }
 
 void add(const float* a, const float* b, float* out, int64_t n) {
-  ops_detail::active_table().add(a, b, out, n);
+  const auto& t = ops_detail::active_table();
+  elementwise_chunks(n, [&](int64_t i, int64_t len) { t.add(a + i, b + i, out + i, len); });
 }
 
 void f32_to_f16_row(const float* x, uint16_t* out, int64_t n) {

@@ -18,6 +18,7 @@
 #include <limits>
 
 #include "ops_internal.h"
+#include "smol/kernels.h"
 #include "smol/ops.h"
 #include "smol/result.h"
 
@@ -271,7 +272,7 @@ void attention(const float* q, const KvCacheView& cache, int n_head, int64_t pos
   const size_t per_thread = per_thread_floats(cache, group);
   SMOL_CHECK(scratch != nullptr && scratch_floats >= per_thread, "attention: scratch too small");
   const int n_threads = static_cast<int>(
-      std::min<size_t>(static_cast<size_t>(omp_get_max_threads()), scratch_floats / per_thread));
+      std::min<size_t>(static_cast<size_t>(num_threads()), scratch_floats / per_thread));
   const auto& t = ops_detail::active_table();
 
   if (n_tokens == 1) {

@@ -355,6 +355,32 @@ TEST_F(OpsTest, AddIsExactAndInPlace) {
   }
 }
 
+// Large element-wise ops are split over the threads: the split must not change a single bit,
+// in place or not, including the odd tail and the rows' ends.
+TEST_F(OpsTest, LargeSiluMulAndAddIndependentOfThreadCount) {
+  const int64_t n = 5 * 16384 + 13;
+  const auto g = random_floats(n, -20.0f, 20.0f, 51);
+  const auto u = random_floats(n, -3.0f, 3.0f, 52);
+  for (Isa isa : supported_isas()) {
+    use(isa);
+    std::vector<float> silu1(n), add1(n), silu4 = g, add4 = g;
+    set_num_threads(1);
+    silu_mul(g.data(), u.data(), silu1.data(), n);
+    add(g.data(), u.data(), add1.data(), n);
+    set_num_threads(4);
+    silu_mul(silu4.data(), u.data(), silu4.data(), n);
+    add(add4.data(), u.data(), add4.data(), n);
+    set_num_threads(0);  // back to OpenMP's default
+    EXPECT_EQ(0, std::memcmp(silu1.data(), silu4.data(), n * sizeof(float))) << isa_name(isa);
+    EXPECT_EQ(0, std::memcmp(add1.data(), add4.data(), n * sizeof(float))) << isa_name(isa);
+    for (int64_t i : {int64_t{0}, int64_t{16383}, int64_t{16384}, n - 1}) {
+      const double ref = g[i] / (1.0 + std::exp(-static_cast<double>(g[i]))) * u[i];
+      EXPECT_NEAR(silu1[i], ref, 8 * kU * std::fabs(ref) + 1e-35) << isa_name(isa) << " i=" << i;
+      EXPECT_EQ(add1[i], g[i] + u[i]) << isa_name(isa) << " i=" << i;
+    }
+  }
+}
+
 // ---- f16 rows ---------------------------------------------------------------------------------
 
 TEST_F(OpsTest, F16RowsBitExactInEveryTier) {

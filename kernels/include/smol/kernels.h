@@ -140,7 +140,9 @@ Status set_isa(Isa isa);
 
 // ---- Threads ---------------------------------------------------------------------------------
 
-// Threads used by matvec/matmul (default: OpenMP's default, i.e. OMP_NUM_THREADS or the cores).
+// Threads used by every parallel kernel: matvec/matmul, the row-wise ops and attention (default:
+// OpenMP's default, i.e. OMP_NUM_THREADS or the cores). Each parallel region names this count
+// itself, so it holds whichever thread calls the kernels. 0 goes back to OpenMP's default.
 void set_num_threads(int n);
 int num_threads();
 

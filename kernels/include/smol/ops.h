@@ -97,7 +97,7 @@ void kv_store_tokens(const KvCacheView& cache, int64_t pos0, int n_tokens, const
                      const float* v);
 
 // Number of floats of scratch that attention() needs for a cache shaped like `cache`, n_head
-// query heads and up to n_threads OpenMP threads (omp_get_max_threads() at call time is used,
+// query heads and up to n_threads OpenMP threads (kernels::num_threads() at call time is used,
 // capped by what the scratch holds). Independent of n_tokens. Per thread it is the larger of
 // about (n_head / n_head_kv) * (n_ctx + head_dim) floats (decode keeps each query head's full
 // score row) and a fixed prefill tile (139,520 floats = 0.53 MiB at SmolLM3 shapes).
