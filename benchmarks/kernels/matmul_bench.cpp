@@ -241,10 +241,9 @@ struct Shape {
 
 void register_all() {
   using benchmark::RegisterBenchmark;
-  // 1 and 2 threads, and every hardware thread on bigger machines (thread-scaling runs).
-  std::vector<int> bw_threads = {1, 2};
-  if (omp_get_num_procs() > 2) bw_threads.push_back(omp_get_num_procs());
-  for (int threads : bw_threads) {
+  // Every thread count up to the hardware threads (at least 2): thread-scaling runs
+  // (benchmarks/compare-llamacpp.sh) judge decode at T threads against T threads' bandwidth.
+  for (int threads = 1; threads <= std::max(2, omp_get_num_procs()); ++threads) {
     for (int64_t mib : {12, 256}) {
       RegisterBenchmark(
           ("read_bandwidth/" + std::to_string(mib) + "MiB/threads:" + std::to_string(threads))
