@@ -34,8 +34,11 @@ mkdirSync(shots, { recursive: true });
 const dataDir = mkdtempSync(join(tmpdir(), 'smol-www-'));
 
 function startServer() {
+  // The tiny model's full 8k context and max_tokens 8000 (settings step): every answer here is
+  // stopped by the test, and at ~350 tok/s on one thread a 4k context could fill up and end the
+  // 'reload mid-answer' answer before the reload on a busy CI machine.
   const child = spawn(bin, ['serve', '--model', model, '--port', '0', '--data-dir', dataDir,
-    '--www', join(src, 'www'), '--threads', '1', '--ctx', '4096', '--slots', '2'],
+    '--www', join(src, 'www'), '--threads', '1', '--ctx', '8192', '--slots', '2'],
   { stdio: ['ignore', 'pipe', 'inherit'], cwd: src });
   return new Promise((res, rej) => {
     let out = '';
@@ -171,7 +174,7 @@ try {
 
   await step('settings panel saves sampling and max tokens', async () => {
     await page.click('#open-settings');
-    await page.fill('[name=max_tokens]', '3000');
+    await page.fill('[name=max_tokens]', '8000');
     await page.fill('[name=temperature]', '0.9');
     await page.fill('[name=top_k]', '40');
     await page.fill('[name=seed]', '7');
@@ -181,7 +184,7 @@ try {
     const id = await currentId(page);
     await eventually(async () => {
       const s = await apiGet(`/api/sessions/${id}`);
-      assert.equal(s.settings.max_tokens, 3000);
+      assert.equal(s.settings.max_tokens, 8000);
       assert.equal(s.settings.sampling.top_k, 40);
       assert.equal(s.settings.sampling.seed, 7);
       assert.equal(s.settings.system_prompt, 'You are terse.');
@@ -203,7 +206,7 @@ try {
     assert.equal(s.messages[1].status, 'stopped');
     assert.equal(s.messages[1].content, await page.evaluate(() => window.smolDebug.lastStreamText));
     assert.match(await page.locator('.msg.assistant .msg-stats').innerText(), /tokens · TTFT \d+ ms · [\d.]+ tok\/s/);
-    assert.match(await page.locator('#ctx-meter .ctx-label').innerText(), /^\d+ \/ 4096$/);
+    assert.match(await page.locator('#ctx-meter .ctx-label').innerText(), /^\d+ \/ 8192$/);
     assert.equal(s.title, 'Hello there, tiny model');
   });
 
