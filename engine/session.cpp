@@ -1,5 +1,4 @@
 // Session: the KV cache and run state of one sequence, and input validation around forward().
-#include <omp.h>
 #include <algorithm>
 #include <string>
 
@@ -23,10 +22,11 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model,
   const int n_ctx = std::min(options.n_ctx, c.n_ctx_train);
   const int n_batch = std::min(options.n_batch, n_ctx);
   auto state = std::make_unique<State>(c, n_ctx, n_batch);
-  // Attention scratch for as many threads as OpenMP may hand the kernel.
-  const int threads = std::max({kernels::num_threads(), omp_get_max_threads(), 1});
+  // Attention scratch for the kernels' thread count (attention never runs more threads than
+  // its scratch holds, so a count raised later only caps attention's share).
   state->run.attn_scratch.assign(
-      kernels::attention_scratch_floats(state->cache.layer(0), c.n_head, threads), 0.0f);
+      kernels::attention_scratch_floats(state->cache.layer(0), c.n_head, kernels::num_threads()),
+      0.0f);
   return std::unique_ptr<Session>(new Session(model, std::move(state)));
 }
 
