@@ -21,14 +21,9 @@ usage() {
   exit 2
 }
 
-[[ $# -ge 1 ]] || usage
-model="$1"
-shift
-threads=2
-if [[ $# -ge 1 && "$1" =~ ^[0-9]+$ ]]; then
-  threads="$1"
-  shift
-fi
+source "$root/benchmarks/args.sh"
+bench_model_threads usage "$@"
+set -- "${bench_rest[@]}"
 rounds=3
 n_prompt=512
 n_gen=128

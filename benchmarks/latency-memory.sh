@@ -19,14 +19,13 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-[[ $# -ge 1 ]] || { sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2; exit 2; }
-model="$1"
-shift
-threads=2
-if [[ $# -ge 1 && "$1" =~ ^[0-9]+$ ]]; then
-  threads="$1"
-  shift
-fi
+usage() {
+  sed -n '4,5p' "${BASH_SOURCE[0]}" | sed 's/^# *//' >&2
+  exit 2
+}
+source "$root/benchmarks/args.sh"
+bench_model_threads usage "$@"
+set -- "${bench_rest[@]}"
 reps=3
 depth=4096
 with_llama=0
