@@ -9,6 +9,7 @@
 #include <random>
 
 #include "engine_worker.h"
+#include "settings_json.h"
 #include "store.h"
 #include "text_utils.h"
 
@@ -72,6 +73,11 @@ struct ChatService::Impl {
 
   void on_finished(Generation& generation, const GenerationStats& stats);
   Outcome<std::shared_ptr<Generation>> start(const Session& session);
+  // logit_bias ids checked against the loaded vocabulary. Before the model is loaded nothing is
+  // known, and the sampler skips ids outside its vocabulary.
+  std::string vocab_problem(const Sampling& s) const {
+    return worker->ready() ? check_logit_bias(s, worker->info().n_vocab) : "";
+  }
   bool busy(const std::string& session_id) const {
     auto it = generations.find(session_id);
     return it != generations.end() && !it->second->finished();
@@ -124,6 +130,9 @@ void ChatService::Impl::on_finished(Generation& generation, const GenerationStat
 
 Outcome<Session> ChatService::create_session(const std::string& title,
                                              const SessionSettings& settings) {
+  if (auto err = impl_->vocab_problem(settings.sampling); !err.empty()) {
+    return Outcome<Session>::fail(400, "invalid_request_error", err);
+  }
   std::lock_guard lock(impl_->mu);
   auto n = impl_->store->count_sessions();
   if (!n.ok()) return store_failure<Session>(n.error());
@@ -173,7 +182,12 @@ Outcome<Session> ChatService::patch_session(const std::string& id, const Session
   if (patch.title) out.title = *patch.title;
   if (patch.system_prompt) out.settings.system_prompt = *patch.system_prompt;
   if (patch.thinking) out.settings.thinking = *patch.thinking;
-  if (patch.sampling) out.settings.sampling = *patch.sampling;
+  if (patch.sampling) {
+    if (auto err = impl_->vocab_problem(*patch.sampling); !err.empty()) {
+      return Outcome<Session>::fail(400, "invalid_request_error", err);
+    }
+    out.settings.sampling = *patch.sampling;
+  }
   if (patch.max_tokens) out.settings.max_tokens = *patch.max_tokens;
   out.updated_ms = now_ms();
   if (auto st = impl_->store->update_session(out); !st.ok())
@@ -232,6 +246,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::post_message(const std::string
   if (impl_->busy(session_id)) {
     return Out::fail(409, "conflict_error", "the session is already generating; stop it first");
   }
+  if (auto err = impl_->vocab_problem(session.settings.sampling); !err.empty()) {
+    return Out::fail(400, "invalid_request_error", err);
+  }
   if (static_cast<int>(session.messages.size()) + 2 > impl_->options.max_messages_per_session) {
     return Out::fail(409, "limit_error", "message limit of this session reached");
   }
@@ -257,6 +274,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::regenerate(const std::string& 
   Session session = std::move(**s);
   if (impl_->busy(session_id)) {
     return Out::fail(409, "conflict_error", "the session is already generating; stop it first");
+  }
+  if (auto err = impl_->vocab_problem(session.settings.sampling); !err.empty()) {
+    return Out::fail(400, "invalid_request_error", err);
   }
   auto last_user = std::find_if(session.messages.rbegin(), session.messages.rend(),
                                 [](const StoredMessage& m) { return m.role == "user"; });
@@ -285,6 +305,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::edit_message(const std::string
   Session session = std::move(**s);
   if (impl_->busy(session_id)) {
     return Out::fail(409, "conflict_error", "the session is already generating; stop it first");
+  }
+  if (auto err = impl_->vocab_problem(session.settings.sampling); !err.empty()) {
+    return Out::fail(400, "invalid_request_error", err);
   }
   auto it = std::find_if(session.messages.begin(), session.messages.end(),
                          [&](const StoredMessage& m) { return m.id == message_id; });
@@ -329,6 +352,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::current_generation(
 Outcome<std::shared_ptr<Generation>> ChatService::submit(GenerationRequest request) {
   using Out = Outcome<std::shared_ptr<Generation>>;
   if (!ready()) return Out::fail(503, "unavailable_error", "model is loading");
+  if (auto err = impl_->vocab_problem(request.sampling); !err.empty()) {
+    return Out::fail(400, "invalid_request_error", err);
+  }
   request.session_id.clear();
   request.max_tokens = std::clamp(request.max_tokens, 1, impl_->options.max_tokens_limit);
   auto gen = std::make_shared<Generation>("chatcmpl-" + random_id(20), std::move(request));

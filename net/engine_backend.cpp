@@ -2,6 +2,7 @@
 #include "smol/engine_backend.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -26,8 +27,13 @@ bool parser_tag(std::string_view text) {
   return text == "<think>" || text == "</think>" || text == "<tool_call>" || text == "</tool_call>";
 }
 
-engine::SamplerParams sampler_params(const Sampling& s, int penalty_window) {
+engine::SamplerParams sampler_params(const Sampling& s, int penalty_window,
+                                     const tokenizer::Tokenizer* tok) {
   engine::SamplerParams p;
+  p.logit_bias = s.logit_bias;
+  if (s.ignore_eos && tok) {
+    for (int32_t id : tok->eog_ids()) p.logit_bias.emplace_back(id, -INFINITY);
+  }
   p.temperature = s.temperature;
   p.top_k = s.top_k;
   p.top_p = s.top_p;
@@ -73,7 +79,7 @@ class EngineSequence : public Sequence {
   // one engine::BatchDecoder pass between the halves.
   int32_t sample(const Sampling& sampling) {
     if (!sampler_) {
-      auto params = sampler_params(sampling, 64);
+      auto params = sampler_params(sampling, 64, session_->model().tokenizer());
       sampler_ = std::make_unique<engine::Sampler>(params, session_->model().config().n_vocab);
       size_t from = tokens_.size() > 64 ? tokens_.size() - 64 : 0;
       for (size_t i = from; i < tokens_.size(); ++i) sampler_->accept(tokens_[i]);

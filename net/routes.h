@@ -41,8 +41,6 @@ bool match_route(const std::string& pattern, const std::string& path,
 
 // Shared JSON helpers.
 json session_json(const Session& s, bool with_messages);
-// Reads sampling fields present in `j` into `out`; returns "" or what is wrong.
-std::string parse_sampling(const json& j, Sampling& out);
 // Streams a generation's events as native SSE from `from` (until done/error or client leaves).
 void stream_native(HttpContext& ctx, Api& api, const std::shared_ptr<Generation>& gen,
                    int64_t from);

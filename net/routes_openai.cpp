@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "routes.h"
+#include "settings_json.h"
 
 namespace smol::net {
 

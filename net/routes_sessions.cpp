@@ -3,27 +3,12 @@
 #include <chrono>
 
 #include "routes.h"
+#include "settings_json.h"
 #include "text_utils.h"
 
 namespace smol::net {
 
 namespace {
-
-json settings_json(const SessionSettings& s) {
-  const Sampling& p = s.sampling;
-  return {{"system_prompt", s.system_prompt},
-          {"thinking", s.thinking},
-          {"max_tokens", s.max_tokens},
-          {"sampling",
-           {{"temperature", p.temperature},
-            {"top_p", p.top_p},
-            {"top_k", p.top_k},
-            {"min_p", p.min_p},
-            {"repeat_penalty", p.repeat_penalty},
-            {"presence_penalty", p.presence_penalty},
-            {"frequency_penalty", p.frequency_penalty},
-            {"seed", p.seed}}}};
-}
 
 json message_json(const StoredMessage& m) {
   json j = {{"id", m.id},           {"role", m.role},
@@ -97,7 +82,7 @@ json session_json(const Session& s, bool with_messages) {
             {"title", s.title},
             {"created_at", s.created_ms},
             {"updated_at", s.updated_ms},
-            {"settings", settings_json(s.settings)},
+            {"settings", settings_to_json(s.settings)},
             {"generating", s.generating}};
   if (with_messages) {
     j["generation_id"] = s.generation_id.empty() ? json(nullptr) : json(s.generation_id);

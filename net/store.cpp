@@ -11,6 +11,8 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "settings_json.h"
+
 namespace smol::net {
 
 using nlohmann::json;
@@ -41,45 +43,6 @@ constexpr const char* kSchema[] = {
 };
 
 }  // namespace
-
-std::string settings_to_json(const SessionSettings& s) {
-  const Sampling& p = s.sampling;
-  return json{{"system_prompt", s.system_prompt},
-              {"thinking", s.thinking},
-              {"max_tokens", s.max_tokens},
-              {"sampling",
-               {{"temperature", p.temperature},
-                {"top_p", p.top_p},
-                {"top_k", p.top_k},
-                {"min_p", p.min_p},
-                {"repeat_penalty", p.repeat_penalty},
-                {"presence_penalty", p.presence_penalty},
-                {"frequency_penalty", p.frequency_penalty},
-                {"seed", p.seed}}}}
-      .dump();
-}
-
-SessionSettings settings_from_json(const std::string& text) {
-  SessionSettings s;
-  json j = json::parse(text, nullptr, false);
-  if (!j.is_object()) return s;
-  s.system_prompt = j.value("system_prompt", s.system_prompt);
-  s.thinking = j.value("thinking", s.thinking);
-  s.max_tokens = j.value("max_tokens", s.max_tokens);
-  if (j.contains("sampling") && j["sampling"].is_object()) {
-    const json& p = j["sampling"];
-    Sampling& o = s.sampling;
-    o.temperature = p.value("temperature", o.temperature);
-    o.top_p = p.value("top_p", o.top_p);
-    o.top_k = p.value("top_k", o.top_k);
-    o.min_p = p.value("min_p", o.min_p);
-    o.repeat_penalty = p.value("repeat_penalty", o.repeat_penalty);
-    o.presence_penalty = p.value("presence_penalty", o.presence_penalty);
-    o.frequency_penalty = p.value("frequency_penalty", o.frequency_penalty);
-    o.seed = p.value("seed", o.seed);
-  }
-  return s;
-}
 
 struct Store::Impl {
   std::mutex mu;
@@ -137,7 +100,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& data_dir) {
 
 Status Store::create_session(const Session& s) {
   return impl_->transaction("create session", [&](Poco::Data::Session& db) {
-    std::string id = s.id, title = s.title, settings = settings_to_json(s.settings);
+    std::string id = s.id, title = s.title, settings = settings_to_json(s.settings).dump();
     Poco::Int64 created = s.created_ms, updated = s.updated_ms;
     db << "INSERT INTO sessions(id, title, settings, created_ms, updated_ms) VALUES(?,?,?,?,?)",
         use(id), use(title), use(settings), use(created), use(updated), now;
@@ -146,7 +109,7 @@ Status Store::create_session(const Session& s) {
 
 Status Store::update_session(const Session& s) {
   return impl_->transaction("update session", [&](Poco::Data::Session& db) {
-    std::string id = s.id, title = s.title, settings = settings_to_json(s.settings);
+    std::string id = s.id, title = s.title, settings = settings_to_json(s.settings).dump();
     Poco::Int64 updated = s.updated_ms;
     db << "UPDATE sessions SET title=?, settings=?, updated_ms=? WHERE id=?", use(title),
         use(settings), use(updated), use(id), now;
@@ -167,7 +130,8 @@ Session session_from_row(Poco::Data::RecordSet& rs, size_t row) {
   Session s;
   s.id = rs.value(0, row).convert<std::string>();
   s.title = rs.value(1, row).convert<std::string>();
-  s.settings = settings_from_json(rs.value(2, row).convert<std::string>());
+  s.settings =
+      settings_from_json(json::parse(rs.value(2, row).convert<std::string>(), nullptr, false));
   s.created_ms = rs.value(3, row).convert<Poco::Int64>();
   s.updated_ms = rs.value(4, row).convert<Poco::Int64>();
   return s;

@@ -42,8 +42,4 @@ class Store {
   std::unique_ptr<Impl> impl_;
 };
 
-// Settings <-> JSON text (the store's column format, also used by the HTTP layer).
-std::string settings_to_json(const SessionSettings& settings);
-SessionSettings settings_from_json(const std::string& text);  // lenient: bad fields -> defaults
-
 }  // namespace smol::net

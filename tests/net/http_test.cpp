@@ -95,6 +95,54 @@ TEST_F(HttpTest, SessionCrud) {
   EXPECT_EQ(http().get("/api/sessions/" + id).status, 404);
 }
 
+TEST_F(HttpTest, LogitBiasAndIgnoreEosAreValidatedAndPersisted) {
+  std::string id = new_session();
+  auto patch = [&](const json& sampling) {
+    return http().request("PATCH", "/api/sessions/" + id, json{{"sampling", sampling}}.dump());
+  };
+  auto r = patch({{"logit_bias", {{"5", -100}, {"250", 2.5}}}, {"ignore_eos", true}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(harness_->restart(), "");
+  json s = http().get("/api/sessions/" + id).json_body()["settings"]["sampling"];
+  EXPECT_EQ(s["logit_bias"], (json{{"5", -100.0}, {"250", 2.5}})) << s.dump();
+  EXPECT_EQ(s["ignore_eos"], true);
+  EXPECT_EQ(s["top_k"], 20);  // fields not named keep their value
+
+  auto refused = [&](const json& sampling, const std::string& words) {
+    auto r = patch(sampling);
+    EXPECT_EQ(r.status, 400) << sampling.dump();
+    std::string msg = r.json_body()["error"]["message"];
+    EXPECT_NE(msg.find(words), std::string::npos) << msg;
+  };
+  refused({{"logit_bias", {{"abc", 1}}}}, "token ids");
+  refused({{"logit_bias", {{"-3", 1}}}}, "token ids");
+  refused({{"logit_bias", {{"99999999999", 1}}}}, "token ids");
+  refused({{"logit_bias", {{"5", 101}}}}, "between -100 and 100");
+  refused({{"logit_bias", {{"5", "up"}}}}, "between -100 and 100");
+  refused({{"logit_bias", {1, 2}}}, "object");
+  refused({{"logit_bias", {{"257", 1}}}}, "outside the vocabulary (257 tokens)");
+  refused({{"ignore_eos", "yes"}}, "ignore_eos");
+  json many = json::object();
+  for (int i = 0; i < 1025; ++i) many[std::to_string(i % 200) + "0000" + std::to_string(i)] = 1;
+  refused({{"logit_bias", many}}, "at most 1024");
+  // A refused patch changed nothing; null clears the map.
+  EXPECT_EQ(http().get("/api/sessions/" + id).json_body()["settings"]["sampling"]["logit_bias"],
+            (json{{"5", -100.0}, {"250", 2.5}}));
+  ASSERT_EQ(patch({{"logit_bias", nullptr}}).status, 200);
+  EXPECT_EQ(http().get("/api/sessions/" + id).json_body()["settings"]["sampling"]["logit_bias"],
+            json::object());
+
+  // The OpenAI endpoint takes the same fields with the same checks.
+  auto chat = [&](const json& extra) {
+    json req = {{"messages", {{{"role", "user"}, {"content", "x"}}}}, {"max_tokens", 2}};
+    req.update(extra);
+    return http().post("/v1/chat/completions", req);
+  };
+  EXPECT_EQ(chat({{"logit_bias", {{"7", 50}}}, {"ignore_eos", true}}).status, 200);
+  EXPECT_EQ(chat({{"logit_bias", {{"4000", 1}}}}).status, 400);
+  EXPECT_EQ(chat({{"logit_bias", {{"7", -1000}}}}).status, 400);
+}
+
 TEST_F(HttpTest, MessageStreamsThinkingTokensAndDone) {
   std::string id = new_session();
   auto r = http().post("/api/sessions/" + id + "/messages", {{"content", "hi"}});

@@ -92,7 +92,10 @@ try {
 
   // kill -9 in the middle of a session's generation.
   const s = await (await fetch(`${server.url}/api/sessions`, {
-    method: 'POST', headers: auth, body: JSON.stringify({ title: 'survivor', max_tokens: 100000 }),
+    // ignore_eos: the answer must still be running when the server is killed.
+    method: 'POST',
+    headers: auth,
+    body: JSON.stringify({ title: 'survivor', max_tokens: 100000, sampling: { ignore_eos: true } }),
   })).json();
   const first = await fetch(`${server.url}/api/sessions/${s.id}/messages`, {
     method: 'POST', headers: auth, body: JSON.stringify({ content: 'before the crash' }),

@@ -187,6 +187,37 @@ TEST_F(ServerTest, OpenAiStreamAndNonStreamAgree) {
   EXPECT_GT(usage["prompt_tokens_details"]["cached_tokens"].get<int>(), 0);
 }
 
+// logit_bias and ignore_eos reach the engine's sampler: a +100 bias makes one token win every
+// step; ignore_eos outweighs even a +100 bias on the end-of-turn token.
+TEST_F(ServerTest, LogitBiasSteersAndIgnoreEosOverrules) {
+  json hello = http().post("/tokenize", {{"content", " hello"}}).json_body()["tokens"];
+  ASSERT_EQ(hello.size(), 1u) << hello.dump();
+  json end = http().post("/tokenize", {{"content", "<|im_end|>"}}).json_body()["tokens"];
+  ASSERT_EQ(end.size(), 1u) << end.dump();
+  auto chat = [&](const json& extra) {
+    json req = {{"messages", {{{"role", "user"}, {"content", "Say something"}}}},
+                {"max_tokens", 6},
+                {"temperature", 0.8},
+                {"chat_template_kwargs", {{"enable_thinking", false}}}};
+    req.update(extra);
+    auto r = http().post("/v1/chat/completions", req);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json_body();
+  };
+  json forced = chat({{"logit_bias", {{std::to_string(hello[0].get<int>()), 100}}}});
+  // (the answer's leading space is trimmed, as for every answer)
+  EXPECT_EQ(forced["choices"][0]["message"]["content"], "hello hello hello hello hello hello");
+
+  const std::string eot = std::to_string(end[0].get<int>());
+  json ended = chat({{"logit_bias", {{eot, 100}}}});
+  EXPECT_EQ(ended["choices"][0]["finish_reason"], "stop");
+  EXPECT_EQ(ended["choices"][0]["message"]["content"], "");
+  EXPECT_EQ(ended["usage"]["completion_tokens"], 1);  // the end-of-turn token itself
+  json ran = chat({{"logit_bias", {{eot, 100}}}, {"ignore_eos", true}});
+  EXPECT_EQ(ran["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(ran["usage"]["completion_tokens"], 6);
+}
+
 TEST_F(ServerTest, DisconnectCancels) {
   json req = {{"messages", {{{"role", "user"}, {"content", "long story"}}}},
               {"max_tokens", 100000},

@@ -189,6 +189,16 @@ try {
       assert.equal(s.settings.sampling.seed, 7);
       assert.equal(s.settings.system_prompt, 'You are terse.');
     });
+    // Random weights sample an end-of-turn token now and then (2 of 40 seeded answers ended
+    // within 850 tokens, i.e. ~2.5 s); the steps below stop every answer themselves, so an
+    // answer that ends on its own would fail them. Not a UI setting: set through the API.
+    const r = await fetch(`${base}/api/sessions/${id}`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sampling: { ignore_eos: true } }),
+    });
+    assert.equal(r.status, 200);
+    assert.equal((await apiGet(`/api/sessions/${id}`)).settings.sampling.top_k, 40);
   });
 
   await step('send streams tokens; Esc stops; answer stored as stopped', async () => {

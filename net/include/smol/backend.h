@@ -18,6 +18,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "smol/result.h"
@@ -47,7 +48,9 @@ struct Sampling {
   float repeat_penalty = 1.0f;
   float presence_penalty = 0.0f;
   float frequency_penalty = 0.0f;
-  uint64_t seed = 0;  // 0 = pick one at random
+  uint64_t seed = 0;                                  // 0 = pick one at random
+  std::vector<std::pair<int32_t, float>> logit_bias;  // (token id, added to its logit)
+  bool ignore_eos = false;  // end-of-generation tokens are never sampled: runs to max_tokens
 };
 
 // What the streaming output parser separated from the raw text.
