@@ -1,9 +1,12 @@
 // AVX-512 tier: AVX-512 F/BW/VL plus VNNI (vpdpwssd, vpdpbusd). Every function carries the target
 // attribute; nothing here is inline in a header (no ODR hazard for generic code).
 //
-// K-quant recipe, per 64 weights: unpack to u8 (one broadcast load + variable shift + and),
-// vpmaddubsw with 64 s8 activations (-> 32 s16 pair sums, never saturating), then vpdpwssd with
-// the sub-block scales as s16 (-> s32, accumulated in place). One float FMA per super-block.
+// K-quant recipe, per 256-weight block and token: the weights unpacked to u8 (0..15 for Q4_K,
+// 0..63 for Q6_K; decoded once per block, shared by every token), four vpdpbusd against the
+// Q8_K activations (-> s32 lanes of 4 products each, |lane| <= 4·63·128 < 2^15), two vpackssdw
+// (exact: nothing saturates) and two vpdpwssd with the s16 sub-block scales. That is 6
+// multiplies per token where vpmaddubsw + vpdpwssd per 64 weights took 8; the packs run on the
+// shuffle ports. One float FMA per block applies d·d_a.
 // The Q4_K mins and the Q6_K -32 offset need the activations' 16-element sums: they are taken in
 // float, once per token and block (da·bsums, `scaled_bsums`), against weight-side factors made
 // once per block (dmin·m, 32·d·sc), so each further token costs one FMA for them instead of an
@@ -56,11 +59,32 @@ SMOL_AVX512 inline float hsum128(__m128 m) {
 
 // ---- Q4_K ----------------------------------------------------------------------------------
 
-// One Q4_K block decoded for the dot: 4 × 64 unsigned quants (element order) and the matching
-// s16 scale vectors, plus the mins for the bsums term.
+// vpackssdw interleaves its two sources per 128-bit lane: words 8k..8k+3 come from dwords
+// 4k..4k+3 of the first, words 8k+4..8k+7 from the same dwords of the second. These tables give
+// the sub-block (Q4_K, 32 weights) or group (Q6_K, 16 weights) behind every word of pack(P0, P1),
+// where Pc = vpdpbusd over weights 64c..64c+63; pack(P2, P3) is the same plus 4 (Q4_K) or 8.
+alignas(64) constexpr int16_t kQ4KPackScale[32] = {0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2,
+                                                   1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3};
+alignas(64) constexpr int16_t kQ6KPackScale[32] = {0, 0, 0, 0, 4, 4, 4, 4, 1, 1, 1, 1, 5, 5, 5, 5,
+                                                   2, 2, 2, 2, 6, 6, 6, 6, 3, 3, 3, 3, 7, 7, 7, 7};
+
+// Σ sc·(q·a) over one block, in s32 lanes: q[c] holds weights 64c..64c+63 as u8, sc[0] / sc[1]
+// the s16 scales laid out as pack(P0, P1) / pack(P2, P3) (tables above).
+SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], const uint8_t* aq) {
+  const __m512i z = _mm512_setzero_si512();
+  const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], loadu512(aq));
+  const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], loadu512(aq + 64));
+  const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], loadu512(aq + 128));
+  const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], loadu512(aq + 192));
+  const __m512i isum = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), sc[0]);
+  return _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(p2, p3), sc[1]);
+}
+
+// One Q4_K block decoded for the dot: 4 × 64 unsigned quants (element order), the packed-layout
+// s16 scales, and the mins for the bsums term.
 struct Q4KDecoded {
   __m512i q[4];
-  __m512i sc[4];
+  __m512i sc[2];
   __m512 mins;  // lane l: dmin·m_{l/2}, against da·bsum_l
   __m512 d;     // d, broadcast
 };
@@ -75,10 +99,10 @@ SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
   for (int c = 0; c < 4; ++c) {
     const __m512i raw = _mm512_broadcast_i64x4(loadu256(w + q4k::kQs + 32 * c));
     out.q[c] = _mm512_and_si512(_mm512_srlv_epi16(raw, shifts), low4);
-    const __m512i idx = _mm512_inserti64x4(_mm512_set1_epi16(static_cast<short>(2 * c)),
-                                           _mm256_set1_epi16(static_cast<short>(2 * c + 1)), 1);
-    out.sc[c] = _mm512_permutexvar_epi16(idx, sc16);
   }
+  const __m512i idx = _mm512_load_si512(kQ4KPackScale);
+  out.sc[0] = _mm512_permutexvar_epi16(idx, sc16);
+  out.sc[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(4)), sc16);
   const __m128i m8 = _mm_cvtsi64_si128(static_cast<long long>(s.m));
   out.mins = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(m8, m8))),
                            _mm512_set1_ps(f16c_load(w + q4k::kDmin)));
@@ -95,11 +119,7 @@ SMOL_AVX512 inline void scaled_bsums(const uint8_t* a, float* s) {
 // whose scaled bsums are `s`.
 SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, const float* s,
                                    __m512& acc, __m512& acc_m) {
-  __m512i isum = _mm512_setzero_si512();
-  for (int c = 0; c < 4; ++c) {
-    const __m512i p = _mm512_maddubs_epi16(b.q[c], loadu512(a + q8k::kQs + 64 * c));
-    isum = _mm512_dpwssd_epi32(isum, p, b.sc[c]);
-  }
+  const __m512i isum = block_isum(b.q, b.sc, a + q8k::kQs);
   const __m512 dd = _mm512_mul_ps(b.d, _mm512_set1_ps(load_f32(a + q8k::kD)));
   acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
   acc_m = _mm512_fmadd_ps(b.mins, _mm512_loadu_ps(s), acc_m);
@@ -123,7 +143,7 @@ SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
 
 struct Q6KDecoded {
   __m512i q[4];   // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
-  __m512i sc[4];  // s16 group scales matching q's word lanes
+  __m512i sc[2];  // s16 group scales in the packed layout (kQ6KPackScale)
   __m512 corr;    // lane g: 32·d·sc_g, against da·bsum_g (the -32 offset)
   __m512 d;       // d, broadcast
 };
@@ -144,16 +164,10 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
                                    _mm512_and_si512(_mm512_sllv_epi16(qh, shl), hmask));
     out.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
                                        _mm512_and_si512(_mm512_srlv_epi16(qh, shr), hmask));
-    for (int k = 0; k < 2; ++k) {
-      // Word j of this vector covers elements 2j, 2j+1 -> group 8h + 4k + j/8.
-      const int g = 8 * h + 4 * k;
-      const __m512i idx =
-          _mm512_set_epi16(g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 3, g + 2, g + 2,
-                           g + 2, g + 2, g + 2, g + 2, g + 2, g + 2, g + 1, g + 1, g + 1, g + 1,
-                           g + 1, g + 1, g + 1, g + 1, g, g, g, g, g, g, g, g);
-      out.sc[2 * h + k] = _mm512_permutexvar_epi16(idx, sc_z);
-    }
   }
+  const __m512i idx = _mm512_load_si512(kQ6KPackScale);
+  out.sc[0] = _mm512_permutexvar_epi16(idx, sc_z);
+  out.sc[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(8)), sc_z);
   const float d = f16c_load(w + q6k::kD);
   out.corr =
       _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(32.0f * d));
@@ -163,11 +177,7 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
 // (q6 - 32)·a summed = d·da·Σ sc·(q6·a) - Σ_g 32·d·sc_g·(da·bsum_g); `s` holds da·bsum_g.
 SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const uint8_t* a, const float* s,
                                    __m512& acc, __m512& acc_c) {
-  __m512i isum = _mm512_setzero_si512();
-  for (int c = 0; c < 4; ++c) {
-    const __m512i p = _mm512_maddubs_epi16(b.q[c], loadu512(a + q8k::kQs + 64 * c));
-    isum = _mm512_dpwssd_epi32(isum, p, b.sc[c]);
-  }
+  const __m512i isum = block_isum(b.q, b.sc, a + q8k::kQs);
   const __m512 dd = _mm512_mul_ps(b.d, _mm512_set1_ps(load_f32(a + q8k::kD)));
   acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
   acc_c = _mm512_fmadd_ps(b.corr, _mm512_loadu_ps(s), acc_c);

@@ -130,6 +130,52 @@ INSTANTIATE_TEST_SUITE_P(Types, QuantDot,
                          ::testing::Values(QuantType::kQ4_K, QuantType::kQ6_K, QuantType::kQ8_0),
                          [](const auto& info) { return std::string(quant_type_name(info.param)); });
 
+// The largest products the integer paths can meet: every quant at its maximum (Q4_K 15 with
+// scale and min 63, Q6_K 63 with scale -1) against activations all -128. The AVX-512 tier packs
+// 4-product s32 sums into s16 (|sum| <= 4·63·128 = 32256): this is where that would saturate.
+TEST(QuantDot, FastTiersExactAtTheExtremes) {
+  const int64_t n = 1024;
+  std::vector<uint8_t> a(static_cast<size_t>(row_bytes(QuantType::kQ8_K, n)));
+  const int64_t ab = block_bytes(QuantType::kQ8_K);
+  for (int64_t b = 0; b < n / 256; ++b) {
+    uint8_t* p = a.data() + b * ab;
+    const float d = 0.01f;
+    std::memcpy(p, &d, 4);
+    std::memset(p + 4, 0x80, 256);  // -128
+    for (int g = 0; g < 16; ++g) {
+      const int16_t sum = -128 * 16;
+      std::memcpy(p + 260 + 2 * g, &sum, 2);
+    }
+  }
+  for (QuantType type : {QuantType::kQ4_K, QuantType::kQ6_K}) {
+    std::vector<uint8_t> w(static_cast<size_t>(row_bytes(type, n)), 0xff);
+    const int64_t bb = block_bytes(type);
+    const uint16_t d = fp32_to_fp16(0.001f);
+    for (int64_t b = 0; b < n / 256; ++b) {
+      uint8_t* p = w.data() + b * bb;
+      if (type == QuantType::kQ6_K) {
+        std::memcpy(p + 208, &d, 2);
+      } else {
+        std::memcpy(p, &d, 2);
+        std::memcpy(p + 2, &d, 2);
+      }
+    }
+    float want;
+    {
+      IsaScope scalar(Isa::kScalar);
+      want = quant_dot(type, n, w.data(), a.data());
+    }
+    ASSERT_NE(want, 0.0f);
+    const double tol = testing::dot_tolerance(type, n, w.data(), a.data());
+    for (Isa isa : testing::fast_isas()) {
+      if (!isa_supported(isa)) continue;
+      IsaScope scope(isa);
+      EXPECT_NEAR(quant_dot(type, n, w.data(), a.data()), want, tol)
+          << isa_name(isa) << " " << quant_type_name(type);
+    }
+  }
+}
+
 // Quantization error of the whole pipeline: the Q4_K/Q6_K · Q8_K dot against the f32 dot of
 // the original values, within Σ |a|·(half step of w) + Σ |w'|·(half step of a) + rounding.
 TEST(QuantDot, TracksTheFloatDotOfTheOriginalValues) {
