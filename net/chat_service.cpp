@@ -73,6 +73,7 @@ struct ChatService::Impl {
 
   void on_finished(Generation& generation, const GenerationStats& stats);
   Outcome<std::shared_ptr<Generation>> start(const Session& session);
+  Outcome<Session> session_to_start(const std::string& id);
   // logit_bias ids checked against the loaded vocabulary. Before the model is loaded nothing is
   // known, and the sampler skips ids outside its vocabulary.
   std::string vocab_problem(const Sampling& s) const {
@@ -208,6 +209,22 @@ Outcome<bool> ChatService::delete_session(const std::string& id) {
   return ok(true);
 }
 
+// A session about to start a generation, with its messages: it exists, is idle, and its
+// sampling settings fit the loaded vocabulary. Caller holds `mu`.
+Outcome<Session> ChatService::Impl::session_to_start(const std::string& id) {
+  auto s = store->get_session(id, true);
+  if (!s.ok()) return store_failure<Session>(s.error());
+  if (!s->has_value()) return Outcome<Session>::fail(404, "not_found_error", "no session " + id);
+  if (busy(id)) {
+    return Outcome<Session>::fail(409, "conflict_error",
+                                  "the session is already generating; stop it first");
+  }
+  if (auto err = vocab_problem((*s)->settings.sampling); !err.empty()) {
+    return Outcome<Session>::fail(400, "invalid_request_error", err);
+  }
+  return ok(std::move(**s));
+}
+
 // Builds the request from the stored history and queues it. Caller holds `mu`.
 Outcome<std::shared_ptr<Generation>> ChatService::Impl::start(const Session& session) {
   GenerationRequest req;
@@ -239,16 +256,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::post_message(const std::string
                          std::to_string(impl_->options.max_message_bytes));
   }
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->store->get_session(session_id, true);
-  if (!s.ok()) return store_failure<std::shared_ptr<Generation>>(s.error());
-  if (!s->has_value()) return Out::fail(404, "not_found_error", "no session " + session_id);
-  Session session = std::move(**s);
-  if (impl_->busy(session_id)) {
-    return Out::fail(409, "conflict_error", "the session is already generating; stop it first");
-  }
-  if (auto err = impl_->vocab_problem(session.settings.sampling); !err.empty()) {
-    return Out::fail(400, "invalid_request_error", err);
-  }
+  auto loaded = impl_->session_to_start(session_id);
+  if (!loaded.ok()) return Out{std::nullopt, loaded.error};
+  Session session = std::move(*loaded.value);
   if (static_cast<int>(session.messages.size()) + 2 > impl_->options.max_messages_per_session) {
     return Out::fail(409, "limit_error", "message limit of this session reached");
   }
@@ -268,16 +278,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::post_message(const std::string
 Outcome<std::shared_ptr<Generation>> ChatService::regenerate(const std::string& session_id) {
   using Out = Outcome<std::shared_ptr<Generation>>;
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->store->get_session(session_id, true);
-  if (!s.ok()) return store_failure<std::shared_ptr<Generation>>(s.error());
-  if (!s->has_value()) return Out::fail(404, "not_found_error", "no session " + session_id);
-  Session session = std::move(**s);
-  if (impl_->busy(session_id)) {
-    return Out::fail(409, "conflict_error", "the session is already generating; stop it first");
-  }
-  if (auto err = impl_->vocab_problem(session.settings.sampling); !err.empty()) {
-    return Out::fail(400, "invalid_request_error", err);
-  }
+  auto loaded = impl_->session_to_start(session_id);
+  if (!loaded.ok()) return Out{std::nullopt, loaded.error};
+  Session session = std::move(*loaded.value);
   auto last_user = std::find_if(session.messages.rbegin(), session.messages.rend(),
                                 [](const StoredMessage& m) { return m.role == "user"; });
   if (last_user == session.messages.rend()) {
@@ -299,16 +302,9 @@ Outcome<std::shared_ptr<Generation>> ChatService::edit_message(const std::string
     return Out::fail(413, "invalid_request_error", "message too long");
   }
   std::lock_guard lock(impl_->mu);
-  auto s = impl_->store->get_session(session_id, true);
-  if (!s.ok()) return store_failure<std::shared_ptr<Generation>>(s.error());
-  if (!s->has_value()) return Out::fail(404, "not_found_error", "no session " + session_id);
-  Session session = std::move(**s);
-  if (impl_->busy(session_id)) {
-    return Out::fail(409, "conflict_error", "the session is already generating; stop it first");
-  }
-  if (auto err = impl_->vocab_problem(session.settings.sampling); !err.empty()) {
-    return Out::fail(400, "invalid_request_error", err);
-  }
+  auto loaded = impl_->session_to_start(session_id);
+  if (!loaded.ok()) return Out{std::nullopt, loaded.error};
+  Session session = std::move(*loaded.value);
   auto it = std::find_if(session.messages.begin(), session.messages.end(),
                          [&](const StoredMessage& m) { return m.id == message_id; });
   if (it == session.messages.end()) {

@@ -2,12 +2,12 @@
 // client: non-streaming, streaming with usage, errors (400, 401); then kills the server with
 // SIGKILL mid-generation and checks that a restart on the same data dir serves an intact store.
 // Exit 77 (skipped) when the binary or the model is missing.
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import OpenAI from 'openai';
+import { startServer as startServerAt, waitHealthy } from '../support/smolbot_server.mjs';
 
 const bin = join(process.env.SMOL_BIN_DIR ?? 'build/bin', 'smolbot');
 const model = join(process.env.SMOL_MODEL_DIR ?? 'build/models', 'synth-tiny.gguf');
@@ -18,30 +18,8 @@ if (!existsSync(bin) || !existsSync(model)) {
 const apiKey = 'test-key';
 const dataDir = mkdtempSync(join(tmpdir(), 'smol-openai-'));
 
-function startServer() {
-  const child = spawn(bin, ['serve', '--model', model, '--port', '0', '--data-dir', dataDir,
-    '--api-key', apiKey, '--threads', '1', '--ctx', '1024', '--slots', '2'],
-  { stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) resolve({ child, url: m[1] });
-    });
-    child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
-  });
-}
-
-async function waitHealthy(url) {
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server never became healthy');
-}
+const startServer = () => startServerAt(bin, ['--model', model, '--data-dir', dataDir,
+  '--api-key', apiKey, '--threads', '1', '--ctx', '1024', '--slots', '2']);
 
 const auth = { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' };
 let server = await startServer();

@@ -7,11 +7,12 @@
 //
 // Screenshots go to $SMOL_SCREENSHOT_DIR (default: <tmp>/smolbot-www-screenshots); refresh the
 // committed ones with SMOL_SCREENSHOT_DIR=docs/screenshots.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { startServer as startServerAt, waitHealthy } from '../support/smolbot_server.mjs';
 
 const src = resolve(process.env.SMOL_SOURCE_DIR ?? '.');
 const bin = join(process.env.SMOL_BIN_DIR ?? 'build/bin', 'smolbot');
@@ -37,28 +38,8 @@ function startServer() {
   // The tiny model's full 8k context and max_tokens 8000 (settings step): every answer here is
   // stopped by the test, and at ~350 tok/s on one thread a 4k context could fill up and end the
   // 'reload mid-answer' answer before the reload on a busy CI machine.
-  const child = spawn(bin, ['serve', '--model', model, '--port', '0', '--data-dir', dataDir,
-    '--www', join(src, 'www'), '--threads', '1', '--ctx', '8192', '--slots', '2'],
-  { stdio: ['ignore', 'pipe', 'inherit'], cwd: src });
-  return new Promise((res, rej) => {
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)\//);
-      if (m) res({ child, url: m[1] });
-    });
-    child.on('exit', (code) => rej(new Error(`server exited early (${code}): ${out}`)));
-  });
-}
-
-async function waitHealthy(url) {
-  for (let i = 0; i < 1200; i++) {
-    try {
-      if ((await fetch(`${url}/health`)).status === 200) return;
-    } catch { /* not up yet */ }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error('server never became healthy');
+  return startServerAt(bin, ['--model', model, '--data-dir', dataDir, '--www', join(src, 'www'),
+    '--threads', '1', '--ctx', '8192', '--slots', '2'], { cwd: src });
 }
 
 let passed = 0;
