@@ -5,9 +5,11 @@
 #
 # Runs `smolbot bench` (A) and llama.cpp through node-llama-cpp (B) alternately, A B A B, for
 # N rounds (default 3), each a 512-token prefill then 128 greedy decode steps on a fresh context,
-# so a disturbance from other work on the machine hits both engines alike. Before the rounds it
-# measures the machine's read bandwidth (matmul_bench, 256 MiB buffer, same thread count) to
-# give decode's speed-of-light figure: bandwidth / bytes of weights read per token.
+# so a disturbance from other work on the machine hits both engines alike. Right before each of
+# our runs it measures the machine's read bandwidth (matmul_bench, 256 MiB buffer, same thread
+# count) to give that round's speed-of-light figure for decode: bandwidth / bytes of weights read
+# per token. (On a shared cloud machine the bandwidth swings by 10-20% from one minute to the
+# next; one probe before all rounds judged a decode minutes later against another phase.)
 # Prints every round, then a table of medians with the ratios, and writes all of it as JSON
 # (default build/compare-llamacpp.json).
 #
@@ -59,11 +61,10 @@ trap 'rm -rf "$work"' EXIT
 # saturate the memory system, so the all-core figure would understate decode at 4 threads.
 bw_threads="$threads"
 (( bw_threads > $(nproc) )) && bw_threads="$(nproc)"
-echo "read bandwidth ($bw_threads threads, 256 MiB)..."
-"$matmul_bench" --benchmark_filter="^read_bandwidth/256MiB/threads:${bw_threads}/" \
-  --benchmark_min_time=0.5 --benchmark_format=json >"$work/bandwidth.json"
-
 for ((r = 1; r <= rounds; ++r)); do
+  echo "round $r/$rounds: read bandwidth ($bw_threads threads, 256 MiB)"
+  "$matmul_bench" --benchmark_filter="^read_bandwidth/256MiB/threads:${bw_threads}/" \
+    --benchmark_min_time=0.5 --benchmark_format=json >"$work/bandwidth-$r.json"
   echo "round $r/$rounds: ours"
   "$smolbot" bench --model "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r 1 --json \
     >"$work/ours-$r.json"
@@ -79,18 +80,24 @@ work, rounds, model, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], 
 def last_json(path):  # node may log lines before the result
     lines = [l for l in open(path).read().splitlines() if l.startswith('{')]
     return json.loads(lines[-1])
-bw = json.load(open(f"{work}/bandwidth.json"))["benchmarks"][0]["bytes_per_second"]
+bws = [json.load(open(f"{work}/bandwidth-{r}.json"))["benchmarks"][0]["bytes_per_second"]
+       for r in range(1, rounds + 1)]
 ours = [last_json(f"{work}/ours-{r}.json") for r in range(1, rounds + 1)]
 llama = [last_json(f"{work}/llama-{r}.json") for r in range(1, rounds + 1)]
 weight_bytes = ours[0]["weight_bytes"]
+bw = statistics.median(bws)
 ceiling = bw / weight_bytes
+# Each round's decode against the bandwidth measured just before it.
+fractions = [o["decode_tok_s"] * weight_bytes / b for o, b in zip(ours, bws)]
 med = lambda runs, key: statistics.median(x[key] for x in runs)
 load = os.getloadavg()[0]
 
 print(f"\nmodel {model}: {weight_bytes / 1e9:.3f} GB of weights, {threads} threads, isa {ours[0]['isa']}")
-print(f"read bandwidth {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f} tok/s; load average {load:.2f}")
+print(f"read bandwidth median {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f} tok/s; "
+      f"load average {load:.2f}")
 for r in range(rounds):
-    print(f"round {r + 1}: ours pp {ours[r]['prefill_tok_s']:7.2f} tg {ours[r]['decode_tok_s']:6.2f} | "
+    print(f"round {r + 1}: ours pp {ours[r]['prefill_tok_s']:7.2f} tg {ours[r]['decode_tok_s']:6.2f} "
+          f"({100 * fractions[r]:.0f}% of {bws[r] / 1e9:.1f} GB/s) | "
           f"llama.cpp pp {llama[r]['prefill_tok_s']:7.2f} tg {llama[r]['decode_tok_s']:6.2f}")
 rows = []
 for name, key in (("prefill", "prefill_tok_s"), ("decode", "decode_tok_s")):
@@ -103,11 +110,14 @@ for row in rows:
     label = f"prefill {n_p}" if row["metric"] == "prefill" else f"decode {n_g}"
     print(f"| {label} | {row['ours_tok_s']:.2f} | {row['llama_tok_s']:.2f} | {row['ratio']:.2f} |")
 dec = rows[1]["ours_tok_s"]
-print(f"\ndecode at {100 * dec / ceiling:.0f}% of the bandwidth ceiling "
-      f"({dec * weight_bytes / 1e9:.1f} GB/s of weights)")
+fraction = statistics.median(fractions)
+print(f"\ndecode at {100 * fraction:.0f}% of the bandwidth ceiling (median over rounds, each "
+      f"against its own probe; {dec * weight_bytes / 1e9:.1f} GB/s of weights at the median "
+      f"decode, {100 * dec / ceiling:.0f}% of the median bandwidth)")
 report = {"model": model, "threads": threads, "rounds": rounds, "isa": ours[0]["isa"],
-          "read_bandwidth_bytes_s": bw, "weight_bytes": weight_bytes,
-          "decode_ceiling_tok_s": ceiling, "decode_fraction_of_ceiling": dec / ceiling,
+          "read_bandwidth_bytes_s": bw, "read_bandwidth_per_round": bws,
+          "weight_bytes": weight_bytes, "decode_ceiling_tok_s": ceiling,
+          "decode_fraction_of_ceiling": fraction, "decode_fraction_per_round": fractions,
           "load_average": load, "summary": rows, "ours": ours, "llama_cpp": llama}
 os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 json.dump(report, open(out, "w"), indent=1)
