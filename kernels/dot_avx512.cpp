@@ -80,15 +80,47 @@ SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], c
   return _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(p2, p3), sc[1]);
 }
 
+// Two tokens share the pack instead: pack(Pc(t0), Pc(t1)) holds chunk c of both, so in each
+// 128-bit lane all 8 words belong to one sub-block / group (the scale tables below, plus 2c for
+// Q4_K or 4c for Q6_K), and after vpdpwssd s32 lanes 0-1 of every 128-bit lane are token 0's,
+// lanes 2-3 token 1's. One vpdpwssd chain, one conversion and one FMA then serve both tokens.
+alignas(64) constexpr int16_t kQ4KPairScale[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+constexpr __mmask16 kPairLanes0 = 0x3333, kPairLanes1 = 0xcccc;
+
+SMOL_AVX512 inline __m512i pair_isum(const __m512i q[4], const __m512i scp[4], const uint8_t* aq0,
+                                     const uint8_t* aq1) {
+  const __m512i z = _mm512_setzero_si512();
+  __m512i isum = z;
+  for (int c = 0; c < 4; ++c) {
+    const __m512i p0 = _mm512_dpbusd_epi32(z, q[c], loadu512(aq0 + 64 * c));
+    const __m512i p1 = _mm512_dpbusd_epi32(z, q[c], loadu512(aq1 + 64 * c));
+    isum = _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(p0, p1), scp[c]);
+  }
+  return isum;
+}
+
+// Per token pair and block, made once per call (token_sums): da of each token in its lanes of
+// the pair layout, and for Q4_K's mins the scaled bsums summed per 32-weight sub-block, token 0
+// in lanes 0-7 and token 1 in lanes 8-15.
+constexpr int64_t kPairFloats = 32;
+struct PairActs {
+  const float* da;  // 16 lanes: da_{t0} in kPairLanes0, da_{t1} in kPairLanes1
+  const float* s8;  // 16 lanes: da·(bsum_2j + bsum_2j+1), j = 0..7, per token
+};
+
 // One Q4_K block decoded for the dot: 4 × 64 unsigned quants (element order), the packed-layout
-// s16 scales, and the mins for the bsums term.
+// s16 scales, and the mins for the bsums term. The pair fields are filled when Pairs is set.
 struct Q4KDecoded {
   __m512i q[4];
   __m512i sc[2];
-  __m512 mins;  // lane l: dmin·m_{l/2}, against da·bsum_l
-  __m512 d;     // d, broadcast
+  __m512 mins;     // lane l: dmin·m_{l/2}, against da·bsum_l
+  __m512 d;        // d, broadcast
+  __m512i scp[4];  // pair layout scales, chunk c
+  __m512 mins8;    // lanes j and 8 + j: dmin·m_j, against PairActs::s8
 };
 
+template <bool Single = true, bool Pairs = false>
 SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   // Words 16..31 (bytes 32..63) take the high nibbles: shift them by 4.
@@ -100,12 +132,23 @@ SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
     const __m512i raw = _mm512_broadcast_i64x4(loadu256(w + q4k::kQs + 32 * c));
     out.q[c] = _mm512_and_si512(_mm512_srlv_epi16(raw, shifts), low4);
   }
-  const __m512i idx = _mm512_load_si512(kQ4KPackScale);
-  out.sc[0] = _mm512_permutexvar_epi16(idx, sc16);
-  out.sc[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(4)), sc16);
   const __m128i m8 = _mm_cvtsi64_si128(static_cast<long long>(s.m));
-  out.mins = _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(m8, m8))),
-                           _mm512_set1_ps(f16c_load(w + q4k::kDmin)));
+  const __m512 dmin = _mm512_set1_ps(f16c_load(w + q4k::kDmin));
+  if constexpr (Single) {
+    const __m512i idx = _mm512_load_si512(kQ4KPackScale);
+    out.sc[0] = _mm512_permutexvar_epi16(idx, sc16);
+    out.sc[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(4)), sc16);
+    out.mins =
+        _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(m8, m8))), dmin);
+  }
+  if constexpr (Pairs) {
+    const __m512i idx = _mm512_load_si512(kQ4KPairScale);
+    for (int c = 0; c < 4; ++c) {
+      out.scp[c] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(2 * c)), sc16);
+    }
+    out.mins8 =
+        _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi64(m8, m8))), dmin);
+  }
   out.d = _mm512_set1_ps(f16c_load(w + q4k::kD));
 }
 
@@ -125,6 +168,16 @@ SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, const 
   acc_m = _mm512_fmadd_ps(b.mins, _mm512_loadu_ps(s), acc_m);
 }
 
+// Tokens a0 and a1 together: acc (pair lanes) += d·d_a·Σ sc·(q·a); acc_m (lanes 0-7 token 0,
+// 8-15 token 1) += dmin·m_j·(d_a·bsum pair j).
+SMOL_AVX512 inline void apply_q4_K_pair(const Q4KDecoded& b, const uint8_t* a0, const uint8_t* a1,
+                                        PairActs pa, __m512& acc, __m512& acc_m) {
+  const __m512i isum = pair_isum(b.q, b.scp, a0 + q8k::kQs, a1 + q8k::kQs);
+  const __m512 dd = _mm512_mul_ps(b.d, _mm512_loadu_ps(pa.da));
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
+  acc_m = _mm512_fmadd_ps(b.mins8, _mm512_loadu_ps(pa.s8), acc_m);
+}
+
 SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* a = static_cast<const uint8_t*>(av);
@@ -142,12 +195,14 @@ SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
 // ---- Q6_K ----------------------------------------------------------------------------------
 
 struct Q6KDecoded {
-  __m512i q[4];   // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
-  __m512i sc[2];  // s16 group scales in the packed layout (kQ6KPackScale)
-  __m512 corr;    // lane g: 32·d·sc_g, against da·bsum_g (the -32 offset)
-  __m512 d;       // d, broadcast
+  __m512i q[4];    // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
+  __m512i sc[2];   // s16 group scales in the packed layout (kQ6KPackScale)
+  __m512 corr;     // lane g: 32·d·sc_g, against da·bsum_g (the -32 offset)
+  __m512 d;        // d, broadcast
+  __m512i scp[4];  // pair layout scales, chunk c (filled when Pairs is set)
 };
 
+template <bool Single = true, bool Pairs = false>
 SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i hmask = _mm512_set1_epi8(0x30);
@@ -211,28 +266,50 @@ SMOL_AVX512 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
   }
 }
 
-// One weight row against T tokens; s holds the tokens' scaled bsums, 16 floats per block and
-// nb·16 per token.
-template <int T>
-SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
-                               const float* s, float* y, int64_t y_stride) {
-  __m512 acc[T], acc_m[T];
-  for (int j = 0; j < T; ++j) acc[j] = acc_m[j] = _mm512_setzero_ps();
-  Q4KDecoded b;
-  for (int64_t i = 0; i < nb; ++i) {
-    prefetch_ahead(w + i * q4k::kBytes, q4k::kBytes);
-    decode_q4_K(w + i * q4k::kBytes, b);
-    for (int j = 0; j < T; ++j) {
-      apply_q4_K(b, x + j * x_stride + i * q8k::kBytes, s + (j * nb + i) * 16, acc[j], acc_m[j]);
-    }
-  }
-  for (int j = 0; j < T; ++j)
-    y[j * y_stride] = _mm512_reduce_add_ps(_mm512_sub_ps(acc[j], acc_m[j]));
+// One weight row against T tokens, taken in pairs (and one single token when T is odd). s holds
+// the tokens' scaled bsums, 16 floats per block and nb·16 per token; ps the pairs' PairActs,
+// kPairFloats per block and nb·kPairFloats per pair.
+SMOL_AVX512 inline PairActs pair_acts(const float* ps, int64_t nb, int p, int64_t i) {
+  const float* base = ps + (p * nb + i) * kPairFloats;
+  return {base, base + 16};
 }
 
 template <int T>
+SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
+                               const float* s, const float* ps, float* y, int64_t y_stride) {
+  constexpr int P = T / 2;
+  constexpr bool kOdd = T % 2 == 1;
+  __m512 acc[P + 1], acc_m[P + 1];  // pairs, then the odd token
+  for (int j = 0; j <= P; ++j) acc[j] = acc_m[j] = _mm512_setzero_ps();
+  Q4KDecoded b;
+  for (int64_t i = 0; i < nb; ++i) {
+    prefetch_ahead(w + i * q4k::kBytes, q4k::kBytes);
+    decode_q4_K<kOdd, (P > 0)>(w + i * q4k::kBytes, b);
+    for (int p = 0; p < P; ++p) {
+      const uint8_t* a0 = x + 2 * p * x_stride + i * q8k::kBytes;
+      apply_q4_K_pair(b, a0, a0 + x_stride, pair_acts(ps, nb, p, i), acc[p], acc_m[p]);
+    }
+    if constexpr (kOdd) {
+      apply_q4_K(b, x + (T - 1) * x_stride + i * q8k::kBytes, s + ((T - 1) * nb + i) * 16, acc[P],
+                 acc_m[P]);
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    y[2 * p * y_stride] = _mm512_mask_reduce_add_ps(kPairLanes0, acc[p]) -
+                          _mm512_mask_reduce_add_ps(0x00ff, acc_m[p]);
+    y[(2 * p + 1) * y_stride] = _mm512_mask_reduce_add_ps(kPairLanes1, acc[p]) -
+                                _mm512_mask_reduce_add_ps(0xff00, acc_m[p]);
+  }
+  if constexpr (kOdd) {
+    y[(T - 1) * y_stride] = _mm512_reduce_add_ps(_mm512_sub_ps(acc[P], acc_m[P]));
+  }
+}
+
+// Q6_K takes its tokens one by one: pairing them saves one FMA of three per token (the -32
+// offset keeps one per token) and costs two more scale permutes per block; measured, no gain.
+template <int T>
 SMOL_AVX512 void q6_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
-                               const float* s, float* y, int64_t y_stride) {
+                               const float* s, const float* /*ps*/, float* y, int64_t y_stride) {
   __m512 acc[T], acc_c[T];
   for (int j = 0; j < T; ++j) acc[j] = acc_c[j] = _mm512_setzero_ps();
   Q6KDecoded b;
@@ -247,13 +324,20 @@ SMOL_AVX512 void q6_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, i
     y[j * y_stride] = _mm512_reduce_add_ps(_mm512_sub_ps(acc[j], acc_c[j]));
 }
 
-using RowTileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, const float*, float*,
-                           int64_t);
+using RowTileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, const float*,
+                           const float*, float*, int64_t);
 
-// Scaled bsums of tokens [t0, t1) (block-major per token), in a grow-only per-thread buffer.
-SMOL_AVX512 const float* token_bsums(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
-                                     int64_t t1) {
-  thread_local std::vector<float> buf;
+// What the row tiles need of tokens [t0, t1) besides their quants, in grow-only per-thread
+// buffers: every token's scaled bsums (block-major per token), and for every pair of tokens
+// (t0 + 2p, t0 + 2p + 1) its PairActs (block-major per pair).
+struct TokenSums {
+  const float* s;
+  const float* pairs;
+};
+template <bool kPairs>
+SMOL_AVX512 TokenSums token_sums(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
+                                 int64_t t1) {
+  thread_local std::vector<float> buf, pair_buf;
   const size_t need = static_cast<size_t>((t1 - t0) * nb * 16);
   if (buf.size() < need) buf.resize(need);
   for (int64_t t = t0; t < t1; ++t) {
@@ -261,36 +345,64 @@ SMOL_AVX512 const float* token_bsums(const uint8_t* x, int64_t x_stride, int64_t
       scaled_bsums(x + t * x_stride + i * q8k::kBytes, buf.data() + ((t - t0) * nb + i) * 16);
     }
   }
-  return buf.data();
+  if constexpr (!kPairs) return {buf.data(), nullptr};
+  const int64_t n_pairs = (t1 - t0) / 2;
+  const size_t pair_need = static_cast<size_t>(n_pairs * nb * kPairFloats);
+  if (pair_buf.size() < pair_need) pair_buf.resize(pair_need);
+  // s8: lane j of token 0 (lanes 0-7) / token 1 (8-15) = s_2j + s_2j+1 of that token.
+  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const int64_t ta = 2 * p, tb = 2 * p + 1;  // relative to t0
+    for (int64_t i = 0; i < nb; ++i) {
+      float* out = pair_buf.data() + (p * nb + i) * kPairFloats;
+      const float da0 = load_f32(x + (t0 + ta) * x_stride + i * q8k::kBytes + q8k::kD);
+      const float da1 = load_f32(x + (t0 + tb) * x_stride + i * q8k::kBytes + q8k::kD);
+      _mm512_storeu_ps(out,
+                       _mm512_mask_blend_ps(kPairLanes1, _mm512_set1_ps(da0), _mm512_set1_ps(da1)));
+      // Lanes 0-15 of (s_a, s_b) concatenated are s_a; 16-31 are s_b.
+      const __m512 sa = _mm512_loadu_ps(buf.data() + (ta * nb + i) * 16);
+      const __m512 sb = _mm512_loadu_ps(buf.data() + (tb * nb + i) * 16);
+      _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_permutex2var_ps(sa, evens, sb),
+                                               _mm512_permutex2var_ps(sa, odds, sb)));
+    }
+  }
+  return {buf.data(), pair_buf.data()};
 }
 
-template <RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1>
+template <bool kPairs, RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1>
 SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride,
                             int64_t n, float* y, int64_t y_stride, int64_t r0, int64_t r1,
                             int64_t t0, int64_t t1) {
   const int64_t nb = n / kQK;
   for (int64_t tb = t0; tb < t1; tb += kTokenBlock) {
     const int64_t te = tb + kTokenBlock < t1 ? tb + kTokenBlock : t1;
-    const float* sums = token_bsums(x, x_stride, nb, tb, te);
+    const TokenSums sums = token_sums<kPairs>(x, x_stride, nb, tb, te);
+    auto pairs_at = [&](int64_t t) -> const float* {
+      if constexpr (kPairs) return sums.pairs + (t - tb) / 2 * nb * kPairFloats;
+      return nullptr;  // (no arithmetic on a null pointer)
+    };
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* row = w + r * w_stride;
       int64_t t = tb;
+      // t - tb stays even, so tiles start on a pair.
       for (; t + kTile <= te; t += kTile) {
-        Tile4(row, nb, x + t * x_stride, x_stride, sums + (t - tb) * nb * 16, y + t * y_stride + r,
-              y_stride);
+        Tile4(row, nb, x + t * x_stride, x_stride, sums.s + (t - tb) * nb * 16, pairs_at(t),
+              y + t * y_stride + r, y_stride);
       }
       const uint8_t* xt = x + t * x_stride;
-      const float* st = sums + (t - tb) * nb * 16;
+      const float* st = sums.s + (t - tb) * nb * 16;
+      const float* pt = pairs_at(t);
       float* yt = y + t * y_stride + r;
       switch (te - t) {
         case 3:
-          Tile3(row, nb, xt, x_stride, st, yt, y_stride);
+          Tile3(row, nb, xt, x_stride, st, pt, yt, y_stride);
           break;
         case 2:
-          Tile2(row, nb, xt, x_stride, st, yt, y_stride);
+          Tile2(row, nb, xt, x_stride, st, pt, yt, y_stride);
           break;
         case 1:
-          Tile1(row, nb, xt, x_stride, st, yt, y_stride);
+          Tile1(row, nb, xt, x_stride, st, pt, yt, y_stride);
           break;
         default:
           break;
@@ -301,9 +413,9 @@ SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x
 
 // Row kernels for decode and for the tail rows of prefill.
 constexpr GemmFn kQ4KRows =
-    gemm_tiled<q4_K_row_tile<4>, q4_K_row_tile<3>, q4_K_row_tile<2>, q4_K_row_tile<1>>;
+    gemm_tiled<true, q4_K_row_tile<4>, q4_K_row_tile<3>, q4_K_row_tile<2>, q4_K_row_tile<1>>;
 constexpr GemmFn kQ6KRows =
-    gemm_tiled<q6_K_row_tile<4>, q6_K_row_tile<3>, q6_K_row_tile<2>, q6_K_row_tile<1>>;
+    gemm_tiled<false, q6_K_row_tile<4>, q6_K_row_tile<3>, q6_K_row_tile<2>, q6_K_row_tile<1>>;
 
 // From 8 tokens on, the 16-row interleaved VNNI kernel (gemm_avx512.cpp) takes the whole 16-row
 // tiles of the range; the row kernel takes decode and the tail rows. Below 8 tokens the tile's
