@@ -13,8 +13,10 @@
 // integer dot, a conversion and a broadcast. Batched decode pays the per-token work once per
 // stream; it is what limits several streams.
 //
-// The row gemm kernels decode a weight block once and apply it to kTile tokens with exactly the
-// dot kernel's operations per (row, token). Prefill (8+ tokens) uses the interleaved 16-row
+// The row gemm kernels decode a weight block once and apply it to up to kTile tokens. Q6_K and
+// a lone Q4_K token use exactly the dot kernel's operations per (row, token); Q4_K takes the
+// other tokens in pairs, which share the packs' vectors, the conversion and both FMAs (same
+// integer sums, another float summation order). Prefill (8+ tokens) uses the interleaved 16-row
 // kernels of gemm_avx512.cpp instead.
 // GCC 12 warns about the deliberately undefined upper halves inside its own AVX-512 intrinsics
 // (_mm512_undefined_*); a known false positive. Diagnostics only: code generation is unaffected.
