@@ -160,14 +160,21 @@ SMOL_AVX512 inline void scaled_bsums(const uint8_t* a, float* s) {
   _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_cvtepi32_ps(b), _mm512_set1_ps(load_f32(a + q8k::kD))));
 }
 
-// acc += d·d_a·Σ sc·(q·a); acc_m += Σ_l dmin·m_{l/2}·(d_a·bsum_l), for one Q8_K block `a`
-// whose scaled bsums are `s`.
+// One Q8_K block `a` whose scaled bsums are `s`, against a decoded block: acc += d·d_a·Σ sc·(q·a);
+// acc_o += Σ_l offset_l·(d_a·bsum_l), the Q4_K mins or the Q6_K -32 offset.
+SMOL_AVX512 inline void apply_block(const __m512i q[4], const __m512i sc[2], __m512 d,
+                                    __m512 offset, const uint8_t* a, const float* s, __m512& acc,
+                                    __m512& acc_o) {
+  const __m512i isum = block_isum(q, sc, a + q8k::kQs);
+  const __m512 dd = _mm512_mul_ps(d, _mm512_set1_ps(load_f32(a + q8k::kD)));
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
+  acc_o = _mm512_fmadd_ps(offset, _mm512_loadu_ps(s), acc_o);
+}
+
+// acc_m collects Σ_l dmin·m_{l/2}·(d_a·bsum_l).
 SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, const float* s,
                                    __m512& acc, __m512& acc_m) {
-  const __m512i isum = block_isum(b.q, b.sc, a + q8k::kQs);
-  const __m512 dd = _mm512_mul_ps(b.d, _mm512_set1_ps(load_f32(a + q8k::kD)));
-  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
-  acc_m = _mm512_fmadd_ps(b.mins, _mm512_loadu_ps(s), acc_m);
+  apply_block(b.q, b.sc, b.d, b.mins, a, s, acc, acc_m);
 }
 
 // Tokens a0 and a1 together: acc (pair lanes) += d·d_a·Σ sc·(q·a); acc_m (lanes 0-7 token 0,
@@ -197,14 +204,12 @@ SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
 // ---- Q6_K ----------------------------------------------------------------------------------
 
 struct Q6KDecoded {
-  __m512i q[4];    // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
-  __m512i sc[2];   // s16 group scales in the packed layout (kQ6KPackScale)
-  __m512 corr;     // lane g: 32·d·sc_g, against da·bsum_g (the -32 offset)
-  __m512 d;        // d, broadcast
-  __m512i scp[4];  // pair layout scales, chunk c (filled when Pairs is set)
+  __m512i q[4];   // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
+  __m512i sc[2];  // s16 group scales in the packed layout (kQ6KPackScale)
+  __m512 corr;    // lane g: 32·d·sc_g, against da·bsum_g (the -32 offset)
+  __m512 d;       // d, broadcast
 };
 
-template <bool Single = true, bool Pairs = false>
 SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   const __m512i hmask = _mm512_set1_epi8(0x30);
@@ -234,10 +239,7 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
 // (q6 - 32)·a summed = d·da·Σ sc·(q6·a) - Σ_g 32·d·sc_g·(da·bsum_g); `s` holds da·bsum_g.
 SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const uint8_t* a, const float* s,
                                    __m512& acc, __m512& acc_c) {
-  const __m512i isum = block_isum(b.q, b.sc, a + q8k::kQs);
-  const __m512 dd = _mm512_mul_ps(b.d, _mm512_set1_ps(load_f32(a + q8k::kD)));
-  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
-  acc_c = _mm512_fmadd_ps(b.corr, _mm512_loadu_ps(s), acc_c);
+  apply_block(b.q, b.sc, b.d, b.corr, a, s, acc, acc_c);
 }
 
 SMOL_AVX512 float dot_q6_K_avx512(int64_t n, const void* wv, const void* av) {
