@@ -7,17 +7,18 @@
 // (exact: nothing saturates) and two vpdpwssd with the s16 sub-block scales. That is 6
 // multiplies per token where vpmaddubsw + vpdpwssd per 64 weights took 8; the packs run on the
 // shuffle ports. One float FMA per block applies d·d_a.
-// The Q4_K mins and the Q6_K -32 offset need the activations' 16-element sums: they are taken in
-// float, once per token and block (da·bsums, `scaled_bsums`), against weight-side factors made
-// once per block (dmin·m, 32·d·sc), so each further token costs one FMA for them instead of an
-// integer dot, a conversion and a broadcast. Batched decode pays the per-token work once per
-// stream; it is what limits several streams.
+// The Q6_K -32 offset joins the integer sum (one more vpdpwssd of -32·sc against the bsums). The
+// Q4_K mins scale with dmin, not d, so they stay a separate sum: one 128-bit vpdpwssd of m
+// against the activations' sub-block sums and one 4-lane FMA per token and block.
+// Q4_K reads its activations in an order made once per call (Q4KActs): a 64-byte load of the
+// quants then holds two sub-blocks' worth of low nibbles and two of high ones, one AND (or a
+// shift and an AND) per 64 weights instead of a broadcast, a variable shift and an AND.
 //
 // The row gemm kernels decode a weight block once and apply it to up to kTile tokens. Q6_K and
-// a lone Q4_K token use exactly the dot kernel's operations per (row, token); Q4_K takes the
-// other tokens in pairs, which share the packs' vectors, the conversion and both FMAs (same
-// integer sums, another float summation order). Prefill (8+ tokens) uses the interleaved 16-row
-// kernels of gemm_avx512.cpp instead.
+// a lone Q4_K token use exactly the dot kernel's operations per (row, token) (the Q4_K dot is
+// the one-token row tile); Q4_K takes the other tokens in pairs, which share the packs'
+// vectors, the conversion and both FMAs (same integer sums, another float summation order).
+// Prefill (8+ tokens) uses the interleaved 16-row kernels of gemm_avx512.cpp instead.
 // GCC 12 warns about the deliberately undefined upper halves inside its own AVX-512 intrinsics
 // (_mm512_undefined_*); a known false positive. Diagnostics only: code generation is unaffected.
 #if defined(__GNUC__) && !defined(__clang__)
@@ -59,19 +60,24 @@ SMOL_AVX512 inline float hsum128(__m128 m) {
   return _mm_cvtss_f32(m);
 }
 
-// ---- Q4_K ----------------------------------------------------------------------------------
+// ---- Shared by Q4_K and Q6_K -----------------------------------------------------------------
 
-// vpackssdw interleaves its two sources per 128-bit lane: words 8k..8k+3 come from dwords
-// 4k..4k+3 of the first, words 8k+4..8k+7 from the same dwords of the second. These tables give
-// the sub-block (Q4_K, 32 weights) or group (Q6_K, 16 weights) behind every word of pack(P0, P1),
-// where Pc = vpdpbusd over weights 64c..64c+63; pack(P2, P3) is the same plus 4 (Q4_K) or 8.
-alignas(64) constexpr int16_t kQ4KPackScale[32] = {0, 0, 0, 0, 2, 2, 2, 2, 0, 0, 0, 0, 2, 2, 2, 2,
-                                                   1, 1, 1, 1, 3, 3, 3, 3, 1, 1, 1, 1, 3, 3, 3, 3};
-alignas(64) constexpr int16_t kQ6KPackScale[32] = {0, 0, 0, 0, 4, 4, 4, 4, 1, 1, 1, 1, 5, 5, 5, 5,
-                                                   2, 2, 2, 2, 6, 6, 6, 6, 3, 3, 3, 3, 7, 7, 7, 7};
+// Decode streams the weights once. On a 16-core Xeon the hardware prefetcher alone left each core
+// at ~6 GB/s (half of what one core can read); asking for the bytes 2 KiB ahead of every block
+// took 4-thread decode from 12-15 to 16-20 tok/s (docs/performance.md, thread scaling), and costs
+// nothing measurable on Zen 4. Rows are contiguous, so this runs on into the next row; a prefetch
+// never faults, also past the end of the tensor.
+constexpr int64_t kPrefetchAhead = 2048;
+SMOL_AVX512 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
+  for (int64_t o = 0; o < bytes; o += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + o), _MM_HINT_T0);
+  }
+}
 
-// Σ sc·(q·a) over one block, in s32 lanes: q[c] holds weights 64c..64c+63 as u8, sc[0] / sc[1]
-// the s16 scales laid out as pack(P0, P1) / pack(P2, P3) (tables above).
+// Σ sc·(q·a) over one block, in s32 lanes: Pc = vpdpbusd(q[c], activations 64c..64c+63), then
+// pack(P0, P1) and pack(P2, P3) against the s16 scales sc[0], sc[1]. vpackssdw interleaves its
+// sources per 128-bit lane (words 8k..8k+3 from dwords 4k..4k+3 of the first, words 8k+4..8k+7
+// from the same dwords of the second), so the scale vectors follow that layout (tables below).
 SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], const uint8_t* aq) {
   const __m512i z = _mm512_setzero_si512();
   const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], loadu512(aq));
@@ -82,12 +88,10 @@ SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], c
   return _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(p2, p3), sc[1]);
 }
 
-// Two tokens share the pack instead: pack(Pc(t0), Pc(t1)) holds chunk c of both, so in each
-// 128-bit lane all 8 words belong to one sub-block / group (the scale tables below, plus 2c for
-// Q4_K or 4c for Q6_K), and after vpdpwssd s32 lanes 0-1 of every 128-bit lane are token 0's,
-// lanes 2-3 token 1's. One vpdpwssd chain, one conversion and one FMA then serve both tokens.
-alignas(64) constexpr int16_t kQ4KPairScale[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                                   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+// Two tokens share the pack instead: pack(Pc(t0), Pc(t1)) holds chunk c of both, so each 128-bit
+// lane's 8 words belong to one sub-block, and after vpdpwssd s32 lanes 0-1 of every 128-bit lane
+// are token 0's, lanes 2-3 token 1's. One vpdpwssd chain, one conversion and one FMA then serve
+// both tokens.
 constexpr __mmask16 kPairLanes0 = 0x3333, kPairLanes1 = 0xcccc;
 
 SMOL_AVX512 inline __m512i pair_isum(const __m512i q[4], const __m512i scp[4], const uint8_t* aq0,
@@ -102,112 +106,235 @@ SMOL_AVX512 inline __m512i pair_isum(const __m512i q[4], const __m512i scp[4], c
   return isum;
 }
 
-// Per token pair and block, made once per call (token_sums): da of each token in its lanes of
-// the pair layout, and for Q4_K's mins the scaled bsums summed per 32-weight sub-block, token 0
-// in lanes 0-7 and token 1 in lanes 8-15.
-constexpr int64_t kPairFloats = 32;
+// ---- Q4_K ----------------------------------------------------------------------------------
+//
+// A 64-byte load of a Q4_K block's quants holds sub-blocks 0 and 2 in its low nibbles and 1 and 3
+// in its high ones (then 4-7 the same). Rather than shuffling the weights of every row into
+// element order, the activations are laid out once per call in that order (Q4KActs); the
+// nibbles then cost one AND, or a shift and an AND, per 64 weights.
+
+// A Q4KActs block: the Q8_K quants in 32-byte pieces 0,2,1,3,4,6,5,7; the 8 sub-block sums of
+// bsums (s16, |sum| <= 32·128) for the mins; d_a.
+namespace q4act {
+constexpr int64_t kQs = 0, kSubSums = 256, kD = 272, kBytes = 288;
+}  // namespace q4act
+
+// vpshufb patterns that spread a block's 8 sub-block scales, broadcast to every 64-bit lane, over
+// s16 words. Word j of 128-bit lane k takes sub-block (j < 4 ? first : second)(k < 2 ? 0 : 1).
+struct ScaleShuffle {
+  alignas(64) uint8_t b[64];
+};
+constexpr ScaleShuffle scale_words(int first0, int first1, int second0, int second1) {
+  ScaleShuffle s{};
+  for (int k = 0; k < 4; ++k) {
+    for (int j = 0; j < 8; ++j) {
+      const int sb = j < 4 ? (k < 2 ? first0 : first1) : (k < 2 ? second0 : second1);
+      s.b[16 * k + 2 * j] = static_cast<uint8_t>(sb);
+      s.b[16 * k + 2 * j + 1] = 0x80;  // high byte 0
+    }
+  }
+  return s;
+}
+// One token: pack(P0, P1) with P0 = sub-blocks (0 | 2) in dwords (0-7 | 8-15), P1 = (1 | 3);
+// pack(P2, P3) the same for 4-7.
+constexpr ScaleShuffle kQ4KScale[2] = {scale_words(0, 2, 1, 3), scale_words(4, 6, 5, 7)};
+// Token pairs: pack(Pc(t0), Pc(t1)), chunk c = sub-blocks (0|2), (1|3), (4|6), (5|7).
+constexpr ScaleShuffle kQ4KPairScale[4] = {scale_words(0, 2, 0, 2), scale_words(1, 3, 1, 3),
+                                           scale_words(4, 6, 4, 6), scale_words(5, 7, 5, 7)};
+
+// Per token pair and block, made once per call: da of each token in its lanes of the pair
+// layout, and in the lanes of the pair's mins sum (4 per token).
+constexpr int64_t kPairFloats = 24;
 struct PairActs {
-  const float* da;  // 16 lanes: da_{t0} in kPairLanes0, da_{t1} in kPairLanes1
-  const float* s8;  // 16 lanes: da·(bsum_2j + bsum_2j+1), j = 0..7, per token
+  const float* da;   // 16 lanes: da_{t0} in kPairLanes0, da_{t1} in kPairLanes1
+  const float* da8;  // 8 lanes: da_{t0} in 0-3, da_{t1} in 4-7
 };
 
-// One Q4_K block decoded for the dot: 4 × 64 unsigned quants (element order), the packed-layout
-// s16 scales, and the mins for the bsums term. The pair fields are filled when Pairs is set.
+// One Q4_K block decoded for the row tiles; the single-token fields when Single, the pair fields
+// when Pairs.
 struct Q4KDecoded {
-  __m512i q[4];
-  __m512i sc[2];
-  __m512 mins;     // lane l: dmin·m_{l/2}, against da·bsum_l
-  __m512 d;        // d, broadcast
-  __m512i scp[4];  // pair layout scales, chunk c
-  __m512 mins8;    // lanes j and 8 + j: dmin·m_j, against PairActs::s8
+  __m512i q[4];    // chunk c: weights of sub-blocks (0|2), (1|3), (4|6), (5|7) as u8
+  __m128 dm;       // (d, dmin, 0, 0)
+  __m512i sc[2];   // one token: kQ4KScale layouts
+  __m128i m16;     // one token: m_0..m_7 as s16
+  __m512i scp[4];  // pairs: kQ4KPairScale layouts
+  __m512 d;        // pairs: d, broadcast
+  __m256i m16x2;   // pairs: m16 in both 128-bit halves
+  __m256 dmin;     // pairs: dmin, broadcast
 };
 
-template <bool Single = true, bool Pairs = false>
+static_assert(q4k::kDmin == q4k::kD + 2);
+template <bool Single, bool Pairs>
 SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
-  // Words 16..31 (bytes 32..63) take the high nibbles: shift them by 4.
-  const __m512i shifts = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(4), 1);
+  const __m512i r01 = loadu512(w + q4k::kQs), r23 = loadu512(w + q4k::kQs + 64);
+  out.q[0] = _mm512_and_si512(r01, low4);
+  out.q[1] = _mm512_and_si512(_mm512_srli_epi16(r01, 4), low4);
+  out.q[2] = _mm512_and_si512(r23, low4);
+  out.q[3] = _mm512_and_si512(_mm512_srli_epi16(r23, 4), low4);
   const Q4KScales s = unpack_q4_K_scales(w + q4k::kScales);
-  const __m512i sc16 =
-      _mm512_castsi128_si512(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s.sc))));
-  for (int c = 0; c < 4; ++c) {
-    const __m512i raw = _mm512_broadcast_i64x4(loadu256(w + q4k::kQs + 32 * c));
-    out.q[c] = _mm512_and_si512(_mm512_srlv_epi16(raw, shifts), low4);
-  }
+  const __m512i sc_b = _mm512_set1_epi64(static_cast<long long>(s.sc));
+  out.dm = _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(load_u32(w + q4k::kD))));
   const __m128i m8 = _mm_cvtsi64_si128(static_cast<long long>(s.m));
-  const __m512 dmin = _mm512_set1_ps(f16c_load(w + q4k::kDmin));
+  const __m128i m16 = _mm_cvtepu8_epi16(m8);
   if constexpr (Single) {
-    const __m512i idx = _mm512_load_si512(kQ4KPackScale);
-    out.sc[0] = _mm512_permutexvar_epi16(idx, sc16);
-    out.sc[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(4)), sc16);
-    out.mins =
-        _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi8(m8, m8))), dmin);
+    out.sc[0] = _mm512_shuffle_epi8(sc_b, _mm512_load_si512(kQ4KScale[0].b));
+    out.sc[1] = _mm512_shuffle_epi8(sc_b, _mm512_load_si512(kQ4KScale[1].b));
+    out.m16 = m16;
   }
   if constexpr (Pairs) {
-    const __m512i idx = _mm512_load_si512(kQ4KPairScale);
     for (int c = 0; c < 4; ++c) {
-      out.scp[c] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(2 * c)), sc16);
+      out.scp[c] = _mm512_shuffle_epi8(sc_b, _mm512_load_si512(kQ4KPairScale[c].b));
     }
-    out.mins8 =
-        _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm_unpacklo_epi64(m8, m8))), dmin);
+    out.d = _mm512_broadcastss_ps(out.dm);
+    out.m16x2 = _mm256_broadcastsi128_si256(m16);
+    out.dmin = _mm256_broadcastss_ps(_mm_permute_ps(out.dm, 0x55));
   }
-  out.d = _mm512_set1_ps(f16c_load(w + q4k::kD));
 }
 
-// s[l] = da·bsum_l for the 16 groups of 16 activations of one Q8_K block.
-SMOL_AVX512 inline void scaled_bsums(const uint8_t* a, float* s) {
-  const __m512i b = _mm512_cvtepi16_epi32(loadu256(a + q8k::kBsums));
-  _mm512_storeu_ps(s, _mm512_mul_ps(_mm512_cvtepi32_ps(b), _mm512_set1_ps(load_f32(a + q8k::kD))));
+// One token's Q4KActs block `a`: acc += d·d_a·Σ sc·(q·a); acc_m (4 lanes) collects
+// dmin·d_a·Σ m_j·(sub-block sum j), the mins as an s32 dot.
+SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, __m512& acc,
+                                   __m128& acc_m) {
+  const __m512i isum = block_isum(b.q, b.sc, a + q4act::kQs);
+  const __m128 dd = _mm_mul_ps(b.dm, _mm_set1_ps(load_f32(a + q4act::kD)));  // d·da, dmin·da
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dd), acc);
+  const __m128i msum =
+      _mm_dpwssd_epi32(_mm_setzero_si128(), b.m16,
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + q4act::kSubSums)));
+  acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_permute_ps(dd, 0x55), acc_m);
 }
 
-// One Q8_K block `a` whose scaled bsums are `s`, against a decoded block: acc += d·d_a·Σ sc·(q·a);
-// acc_o += Σ_l offset_l·(d_a·bsum_l), the Q4_K mins or the Q6_K -32 offset.
-SMOL_AVX512 inline void apply_block(const __m512i q[4], const __m512i sc[2], __m512 d,
-                                    __m512 offset, const uint8_t* a, const float* s, __m512& acc,
-                                    __m512& acc_o) {
-  const __m512i isum = block_isum(q, sc, a + q8k::kQs);
-  const __m512 dd = _mm512_mul_ps(d, _mm512_set1_ps(load_f32(a + q8k::kD)));
-  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
-  acc_o = _mm512_fmadd_ps(offset, _mm512_loadu_ps(s), acc_o);
-}
-
-// acc_m collects Σ_l dmin·m_{l/2}·(d_a·bsum_l).
-SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, const float* s,
-                                   __m512& acc, __m512& acc_m) {
-  apply_block(b.q, b.sc, b.d, b.mins, a, s, acc, acc_m);
-}
-
-// Tokens a0 and a1 together: acc (pair lanes) += d·d_a·Σ sc·(q·a); acc_m (lanes 0-7 token 0,
-// 8-15 token 1) += dmin·m_j·(d_a·bsum pair j).
+// Tokens a0 and a1 together: acc (pair lanes) += d·d_a·Σ sc·(q·a); acc_m (lanes 0-3 token 0,
+// 4-7 token 1) += dmin·d_a·Σ m_j·(sub-block sum j), lane for lane what apply_q4_K computes.
 SMOL_AVX512 inline void apply_q4_K_pair(const Q4KDecoded& b, const uint8_t* a0, const uint8_t* a1,
-                                        PairActs pa, __m512& acc, __m512& acc_m) {
-  const __m512i isum = pair_isum(b.q, b.scp, a0 + q8k::kQs, a1 + q8k::kQs);
+                                        PairActs pa, __m512& acc, __m256& acc_m) {
+  const __m512i isum = pair_isum(b.q, b.scp, a0 + q4act::kQs, a1 + q4act::kQs);
   const __m512 dd = _mm512_mul_ps(b.d, _mm512_loadu_ps(pa.da));
   acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), dd, acc);
-  acc_m = _mm512_fmadd_ps(b.mins8, _mm512_loadu_ps(pa.s8), acc_m);
+  const __m256i sub = _mm256_inserti128_si256(
+      _mm256_castsi128_si256(
+          _mm_loadu_si128(reinterpret_cast<const __m128i*>(a0 + q4act::kSubSums))),
+      _mm_loadu_si128(reinterpret_cast<const __m128i*>(a1 + q4act::kSubSums)), 1);
+  const __m256i msum = _mm256_dpwssd_epi32(_mm256_setzero_si256(), b.m16x2, sub);
+  acc_m = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_mul_ps(b.dmin, _mm256_loadu_ps(pa.da8)),
+                          acc_m);
 }
 
-SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
-  const auto* w = static_cast<const uint8_t*>(wv);
-  const auto* a = static_cast<const uint8_t*>(av);
-  __m512 acc = _mm512_setzero_ps(), acc_m = _mm512_setzero_ps();
-  Q4KDecoded b;
-  alignas(64) float s[16];
-  for (int64_t i = 0; i < n / kQK; ++i, w += q4k::kBytes, a += q8k::kBytes) {
-    decode_q4_K(w, b);
-    scaled_bsums(a, s);
-    apply_q4_K(b, a, s, acc, acc_m);
+// One Q8_K block in the Q4KActs layout.
+SMOL_AVX512 inline void to_q4_K_acts(const uint8_t* a, uint8_t* out) {
+  constexpr int kPiece[8] = {0, 2, 1, 3, 4, 6, 5, 7};
+  for (int k = 0; k < 8; ++k) {
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + q4act::kQs + 32 * k),
+                        loadu256(a + q8k::kQs + 32 * kPiece[k]));
   }
-  return _mm512_reduce_add_ps(_mm512_sub_ps(acc, acc_m));
+  const __m256i b = loadu256(a + q8k::kBsums);
+  const __m256i pairs = _mm256_hadd_epi16(b, b);  // per 128-bit lane: 4 sums, twice
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + q4act::kSubSums),
+                   _mm256_castsi256_si128(_mm256_permute4x64_epi64(pairs, 0x08)));
+  std::memcpy(out + q4act::kD, a + q8k::kD, 4);
+}
+
+// The PairActs of tokens a (x_a) and b (x_b) for one block, written to out[0, kPairFloats).
+SMOL_AVX512 inline void make_pair_acts(const uint8_t* x_a, const uint8_t* x_b, float* out) {
+  const __m512 da = _mm512_set1_ps(load_f32(x_a + q8k::kD));
+  const __m512 db = _mm512_set1_ps(load_f32(x_b + q8k::kD));
+  _mm512_storeu_ps(out, _mm512_mask_blend_ps(kPairLanes1, da, db));
+  _mm256_storeu_ps(out + 16, _mm512_castps512_ps256(_mm512_mask_blend_ps(0x00f0, da, db)));
+}
+
+// What the Q4_K row tiles read for tokens [t0, t1): every token in the Q4KActs layout
+// (x, x_stride), and every pair (t0 + 2p, t0 + 2p + 1)'s PairActs (kPairFloats per block, nb of
+// them per pair), in grow-only per-thread buffers.
+struct RowActs {
+  const uint8_t* x;
+  int64_t x_stride;
+  const float* pairs;
+};
+SMOL_AVX512 RowActs q4_K_row_acts(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
+                                  int64_t t1) {
+  thread_local std::vector<uint8_t> buf;
+  thread_local std::vector<float> pair_buf;
+  const int64_t stride = nb * q4act::kBytes;
+  const size_t need = static_cast<size_t>((t1 - t0) * stride);
+  if (buf.size() < need) buf.resize(need);
+  for (int64_t t = t0; t < t1; ++t) {
+    for (int64_t i = 0; i < nb; ++i) {
+      to_q4_K_acts(x + t * x_stride + i * q8k::kBytes,
+                   buf.data() + (t - t0) * stride + i * q4act::kBytes);
+    }
+  }
+  const int64_t n_pairs = (t1 - t0) / 2;
+  const size_t pair_need = static_cast<size_t>(n_pairs * nb * kPairFloats);
+  if (pair_buf.size() < pair_need) pair_buf.resize(pair_need);
+  for (int64_t p = 0; p < n_pairs; ++p) {
+    const uint8_t* xa = x + (t0 + 2 * p) * x_stride;
+    for (int64_t i = 0; i < nb; ++i) {
+      make_pair_acts(xa + i * q8k::kBytes, xa + x_stride + i * q8k::kBytes,
+                     pair_buf.data() + (p * nb + i) * kPairFloats);
+    }
+  }
+  return {buf.data(), stride, pair_buf.data()};
+}
+
+SMOL_AVX512 inline PairActs pair_acts(const float* ps, int64_t nb, int p, int64_t i) {
+  const float* base = ps + (p * nb + i) * kPairFloats;
+  return {base, base + 16};
+}
+
+// One weight row against T tokens in the Q4KActs layout, taken in pairs (and one single token
+// when T is odd); ps holds the pairs' PairActs.
+template <int T>
+SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
+                               const float* ps, float* y, int64_t y_stride) {
+  constexpr int P = T / 2;
+  constexpr bool kOdd = T % 2 == 1;
+  __m512 acc[P + 1];  // pairs, then the odd token
+  __m256 acc_m[P];
+  for (int j = 0; j <= P; ++j) acc[j] = _mm512_setzero_ps();
+  for (int j = 0; j < P; ++j) acc_m[j] = _mm256_setzero_ps();
+  __m128 acc_m1 = _mm_setzero_ps();
+  Q4KDecoded b;
+  for (int64_t i = 0; i < nb; ++i) {
+    prefetch_ahead(w + i * q4k::kBytes, q4k::kBytes);
+    decode_q4_K<kOdd, (P > 0)>(w + i * q4k::kBytes, b);
+    for (int p = 0; p < P; ++p) {
+      const uint8_t* a0 = x + 2 * p * x_stride + i * q4act::kBytes;
+      apply_q4_K_pair(b, a0, a0 + x_stride, pair_acts(ps, nb, p, i), acc[p], acc_m[p]);
+    }
+    if constexpr (kOdd) {
+      apply_q4_K(b, x + (T - 1) * x_stride + i * q4act::kBytes, acc[P], acc_m1);
+    }
+  }
+  for (int p = 0; p < P; ++p) {
+    y[2 * p * y_stride] =
+        _mm512_mask_reduce_add_ps(kPairLanes0, acc[p]) - hsum128(_mm256_castps256_ps128(acc_m[p]));
+    y[(2 * p + 1) * y_stride] = _mm512_mask_reduce_add_ps(kPairLanes1, acc[p]) -
+                                hsum128(_mm256_extractf128_ps(acc_m[p], 1));
+  }
+  if constexpr (kOdd) y[(T - 1) * y_stride] = _mm512_reduce_add_ps(acc[P]) - hsum128(acc_m1);
+}
+
+// The dot is the one-row, one-token case of the row tile (so the dot tests cover it).
+SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
+  const RowActs acts = q4_K_row_acts(static_cast<const uint8_t*>(av), 0, n / kQK, 0, 1);
+  float y = 0.0f;
+  q4_K_row_tile<1>(static_cast<const uint8_t*>(wv), n / kQK, acts.x, acts.x_stride, nullptr, &y, 0);
+  return y;
 }
 
 // ---- Q6_K ----------------------------------------------------------------------------------
 
+// Group (16 weights) behind every word of pack(P0, P1), where Pc covers weights 64c..64c+63
+// (element order); pack(P2, P3) is the same plus 8.
+alignas(64) constexpr int16_t kQ6KPackScale[32] = {0, 0, 0, 0, 4, 4, 4, 4, 1, 1, 1, 1, 5, 5, 5, 5,
+                                                   2, 2, 2, 2, 6, 6, 6, 6, 3, 3, 3, 3, 7, 7, 7, 7};
+
 struct Q6KDecoded {
-  __m512i q[4];   // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
-  __m512i sc[2];  // s16 group scales in the packed layout (kQ6KPackScale)
-  __m512 corr;    // lane g: 32·d·sc_g, against da·bsum_g (the -32 offset)
-  __m512 d;       // d, broadcast
+  __m512i q[4];     // (half 0 low, half 0 high, half 1 low, half 1 high) nibbles: element order
+  __m512i sc[2];    // s16 group scales in the packed layout (kQ6KPackScale)
+  __m512i neg32sc;  // words 0-15: -32·sc_g, against the activations' bsums (the -32 offset)
+  __m512 d;         // d, broadcast
 };
 
 SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
@@ -218,7 +345,8 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
   // High zmm: elements 64..95 take bits 4-5 (as is), 96..127 bits 6-7 (>>2).
   const __m512i shr = _mm512_inserti64x4(_mm512_setzero_si512(), _mm256_set1_epi16(2), 1);
   const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(w + q6k::kScales));
-  const __m512i sc_z = _mm512_castsi256_si512(_mm256_cvtepi8_epi16(sc8));
+  const __m256i sc_y = _mm256_cvtepi8_epi16(sc8);
+  const __m512i sc_z = _mm512_castsi256_si512(sc_y);
   for (int h = 0; h < 2; ++h) {
     const __m512i ql = loadu512(w + q6k::kQl + 64 * h);
     const __m512i qh = _mm512_broadcast_i64x4(loadu256(w + q6k::kQh + 32 * h));
@@ -230,183 +358,91 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
   const __m512i idx = _mm512_load_si512(kQ6KPackScale);
   out.sc[0] = _mm512_permutexvar_epi16(idx, sc_z);
   out.sc[1] = _mm512_permutexvar_epi16(_mm512_add_epi16(idx, _mm512_set1_epi16(8)), sc_z);
-  const float d = f16c_load(w + q6k::kD);
-  out.corr =
-      _mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(sc8)), _mm512_set1_ps(32.0f * d));
-  out.d = _mm512_set1_ps(d);
+  // |32·sc| <= 4096 fits s16; the zero upper half cancels whatever sits beside the bsums.
+  out.neg32sc =
+      _mm512_zextsi256_si512(_mm256_sub_epi16(_mm256_setzero_si256(), _mm256_slli_epi16(sc_y, 5)));
+  out.d = _mm512_set1_ps(f16c_load(w + q6k::kD));
 }
 
-// (q6 - 32)·a summed = d·da·Σ sc·(q6·a) - Σ_g 32·d·sc_g·(da·bsum_g); `s` holds da·bsum_g.
-SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const uint8_t* a, const float* s,
-                                   __m512& acc, __m512& acc_c) {
-  apply_block(b.q, b.sc, b.d, b.corr, a, s, acc, acc_c);
+// (q6 - 32)·a summed = d·da·(Σ sc·(q6·a) - 32·Σ_g sc_g·bsum_g), all of it in s32: at most
+// 256·63·128·128 + 16·4096·2048 < 2^31.
+SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const uint8_t* a, __m512& acc) {
+  __m512i isum = block_isum(b.q, b.sc, a + q8k::kQs);
+  isum = _mm512_dpwssd_epi32(isum, b.neg32sc, _mm512_castsi256_si512(loadu256(a + q8k::kBsums)));
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum),
+                        _mm512_mul_ps(b.d, _mm512_set1_ps(load_f32(a + q8k::kD))), acc);
 }
 
 SMOL_AVX512 float dot_q6_K_avx512(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* a = static_cast<const uint8_t*>(av);
-  __m512 acc = _mm512_setzero_ps(), acc_c = _mm512_setzero_ps();
+  __m512 acc = _mm512_setzero_ps();
   Q6KDecoded b;
-  alignas(64) float s[16];
   for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) {
     decode_q6_K(w, b);
-    scaled_bsums(a, s);
-    apply_q6_K(b, a, s, acc, acc_c);
+    apply_q6_K(b, a, acc);
   }
-  return _mm512_reduce_add_ps(_mm512_sub_ps(acc, acc_c));
+  return _mm512_reduce_add_ps(acc);
 }
 
-// ---- Tiled gemm (prefill) and row loop (decode) ---------------------------------------------
-
-// Decode streams the weights once. On a 16-core Xeon the hardware prefetcher alone left each core
-// at ~6 GB/s (half of what one core can read); asking for the bytes 2 KiB ahead of every block
-// took 4-thread decode from 12-15 to 16-20 tok/s (docs/performance.md, thread scaling), and costs
-// nothing measurable on Zen 4. Rows are contiguous, so this runs on into the next row; a prefetch
-// never faults, also past the end of the tensor.
-constexpr int64_t kPrefetchAhead = 2048;
-SMOL_AVX512 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
-  for (int64_t o = 0; o < bytes; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + o), _MM_HINT_T0);
-  }
-}
-
-// One weight row against T tokens, taken in pairs (and one single token when T is odd). s holds
-// the tokens' scaled bsums, 16 floats per block and nb·16 per token; ps the pairs' PairActs,
-// kPairFloats per block and nb·kPairFloats per pair.
-SMOL_AVX512 inline PairActs pair_acts(const float* ps, int64_t nb, int p, int64_t i) {
-  const float* base = ps + (p * nb + i) * kPairFloats;
-  return {base, base + 16};
-}
-
-template <int T>
-SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
-                               const float* s, const float* ps, float* y, int64_t y_stride) {
-  constexpr int P = T / 2;
-  constexpr bool kOdd = T % 2 == 1;
-  __m512 acc[P + 1], acc_m[P + 1];  // pairs, then the odd token
-  for (int j = 0; j <= P; ++j) acc[j] = acc_m[j] = _mm512_setzero_ps();
-  Q4KDecoded b;
-  for (int64_t i = 0; i < nb; ++i) {
-    prefetch_ahead(w + i * q4k::kBytes, q4k::kBytes);
-    decode_q4_K<kOdd, (P > 0)>(w + i * q4k::kBytes, b);
-    for (int p = 0; p < P; ++p) {
-      const uint8_t* a0 = x + 2 * p * x_stride + i * q8k::kBytes;
-      apply_q4_K_pair(b, a0, a0 + x_stride, pair_acts(ps, nb, p, i), acc[p], acc_m[p]);
-    }
-    if constexpr (kOdd) {
-      apply_q4_K(b, x + (T - 1) * x_stride + i * q8k::kBytes, s + ((T - 1) * nb + i) * 16, acc[P],
-                 acc_m[P]);
-    }
-  }
-  for (int p = 0; p < P; ++p) {
-    y[2 * p * y_stride] = _mm512_mask_reduce_add_ps(kPairLanes0, acc[p]) -
-                          _mm512_mask_reduce_add_ps(0x00ff, acc_m[p]);
-    y[(2 * p + 1) * y_stride] = _mm512_mask_reduce_add_ps(kPairLanes1, acc[p]) -
-                                _mm512_mask_reduce_add_ps(0xff00, acc_m[p]);
-  }
-  if constexpr (kOdd) {
-    y[(T - 1) * y_stride] = _mm512_reduce_add_ps(_mm512_sub_ps(acc[P], acc_m[P]));
-  }
-}
-
-// Q6_K takes its tokens one by one: pairing them saves one FMA of three per token (the -32
-// offset keeps one per token) and costs two more scale permutes per block; measured, no gain.
+// Q6_K takes its tokens one by one, against the plain Q8_K activations: pairing them saved one
+// FMA of three per token and cost two more scale permutes per block; measured, no gain.
 template <int T>
 SMOL_AVX512 void q6_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
-                               const float* s, const float* /*ps*/, float* y, int64_t y_stride) {
-  __m512 acc[T], acc_c[T];
-  for (int j = 0; j < T; ++j) acc[j] = acc_c[j] = _mm512_setzero_ps();
+                               const float* /*ps*/, float* y, int64_t y_stride) {
+  __m512 acc[T];
+  for (int j = 0; j < T; ++j) acc[j] = _mm512_setzero_ps();
   Q6KDecoded b;
   for (int64_t i = 0; i < nb; ++i) {
     prefetch_ahead(w + i * q6k::kBytes, q6k::kBytes);
     decode_q6_K(w + i * q6k::kBytes, b);
-    for (int j = 0; j < T; ++j) {
-      apply_q6_K(b, x + j * x_stride + i * q8k::kBytes, s + (j * nb + i) * 16, acc[j], acc_c[j]);
-    }
+    for (int j = 0; j < T; ++j) apply_q6_K(b, x + j * x_stride + i * q8k::kBytes, acc[j]);
   }
-  for (int j = 0; j < T; ++j)
-    y[j * y_stride] = _mm512_reduce_add_ps(_mm512_sub_ps(acc[j], acc_c[j]));
+  for (int j = 0; j < T; ++j) y[j * y_stride] = _mm512_reduce_add_ps(acc[j]);
 }
 
-using RowTileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, const float*,
-                           const float*, float*, int64_t);
+// ---- Row loop (decode) and the prefill split -----------------------------------------------
 
-// What the row tiles need of tokens [t0, t1) besides their quants, in grow-only per-thread
-// buffers: every token's scaled bsums (block-major per token), and for every pair of tokens
-// (t0 + 2p, t0 + 2p + 1) its PairActs (block-major per pair).
-struct TokenSums {
-  const float* s;
-  const float* pairs;
-};
-template <bool kPairs>
-SMOL_AVX512 TokenSums token_sums(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
-                                 int64_t t1) {
-  thread_local std::vector<float> buf, pair_buf;
-  const size_t need = static_cast<size_t>((t1 - t0) * nb * 16);
-  if (buf.size() < need) buf.resize(need);
-  for (int64_t t = t0; t < t1; ++t) {
-    for (int64_t i = 0; i < nb; ++i) {
-      scaled_bsums(x + t * x_stride + i * q8k::kBytes, buf.data() + ((t - t0) * nb + i) * 16);
-    }
-  }
-  if constexpr (!kPairs) return {buf.data(), nullptr};
-  const int64_t n_pairs = (t1 - t0) / 2;
-  const size_t pair_need = static_cast<size_t>(n_pairs * nb * kPairFloats);
-  if (pair_buf.size() < pair_need) pair_buf.resize(pair_need);
-  // s8: lane j of token 0 (lanes 0-7) / token 1 (8-15) = s_2j + s_2j+1 of that token.
-  const __m512i evens = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i odds = _mm512_add_epi32(evens, _mm512_set1_epi32(1));
-  for (int64_t p = 0; p < n_pairs; ++p) {
-    const int64_t ta = 2 * p, tb = 2 * p + 1;  // relative to t0
-    for (int64_t i = 0; i < nb; ++i) {
-      float* out = pair_buf.data() + (p * nb + i) * kPairFloats;
-      const float da0 = load_f32(x + (t0 + ta) * x_stride + i * q8k::kBytes + q8k::kD);
-      const float da1 = load_f32(x + (t0 + tb) * x_stride + i * q8k::kBytes + q8k::kD);
-      _mm512_storeu_ps(out,
-                       _mm512_mask_blend_ps(kPairLanes1, _mm512_set1_ps(da0), _mm512_set1_ps(da1)));
-      // Lanes 0-15 of (s_a, s_b) concatenated are s_a; 16-31 are s_b.
-      const __m512 sa = _mm512_loadu_ps(buf.data() + (ta * nb + i) * 16);
-      const __m512 sb = _mm512_loadu_ps(buf.data() + (tb * nb + i) * 16);
-      _mm512_storeu_ps(out + 16, _mm512_add_ps(_mm512_permutex2var_ps(sa, evens, sb),
-                                               _mm512_permutex2var_ps(sa, odds, sb)));
-    }
-  }
-  return {buf.data(), pair_buf.data()};
+using RowTileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, const float*, float*,
+                           int64_t);
+using RowActsFn = RowActs (*)(const uint8_t*, int64_t, int64_t, int64_t, int64_t);
+
+SMOL_AVX512 RowActs plain_row_acts(const uint8_t* x, int64_t x_stride, int64_t /*nb*/, int64_t t0,
+                                   int64_t /*t1*/) {
+  return {x + t0 * x_stride, x_stride, nullptr};
 }
 
-template <bool kPairs, RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1>
+// Rows [r0, r1) against tokens [t0, t1), kTokenBlock tokens at a time (their activations stay in
+// L2 while the rows stream), kTile tokens per pass over a row.
+template <RowActsFn Acts, RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1>
 SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride,
                             int64_t n, float* y, int64_t y_stride, int64_t r0, int64_t r1,
                             int64_t t0, int64_t t1) {
   const int64_t nb = n / kQK;
   for (int64_t tb = t0; tb < t1; tb += kTokenBlock) {
     const int64_t te = tb + kTokenBlock < t1 ? tb + kTokenBlock : t1;
-    const TokenSums sums = token_sums<kPairs>(x, x_stride, nb, tb, te);
+    const RowActs acts = Acts(x, x_stride, nb, tb, te);
+    // t - tb stays even, so tiles start on a pair.
+    auto x_at = [&](int64_t t) { return acts.x + (t - tb) * acts.x_stride; };
     auto pairs_at = [&](int64_t t) -> const float* {
-      if constexpr (kPairs) return sums.pairs + (t - tb) / 2 * nb * kPairFloats;
-      return nullptr;  // (no arithmetic on a null pointer)
+      return acts.pairs != nullptr ? acts.pairs + (t - tb) / 2 * nb * kPairFloats : nullptr;
     };
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* row = w + r * w_stride;
       int64_t t = tb;
-      // t - tb stays even, so tiles start on a pair.
       for (; t + kTile <= te; t += kTile) {
-        Tile4(row, nb, x + t * x_stride, x_stride, sums.s + (t - tb) * nb * 16, pairs_at(t),
-              y + t * y_stride + r, y_stride);
+        Tile4(row, nb, x_at(t), acts.x_stride, pairs_at(t), y + t * y_stride + r, y_stride);
       }
-      const uint8_t* xt = x + t * x_stride;
-      const float* st = sums.s + (t - tb) * nb * 16;
-      const float* pt = pairs_at(t);
       float* yt = y + t * y_stride + r;
       switch (te - t) {
         case 3:
-          Tile3(row, nb, xt, x_stride, st, pt, yt, y_stride);
+          Tile3(row, nb, x_at(t), acts.x_stride, pairs_at(t), yt, y_stride);
           break;
         case 2:
-          Tile2(row, nb, xt, x_stride, st, pt, yt, y_stride);
+          Tile2(row, nb, x_at(t), acts.x_stride, pairs_at(t), yt, y_stride);
           break;
         case 1:
-          Tile1(row, nb, xt, x_stride, st, pt, yt, y_stride);
+          Tile1(row, nb, x_at(t), acts.x_stride, pairs_at(t), yt, y_stride);
           break;
         default:
           break;
@@ -416,10 +452,10 @@ SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x
 }
 
 // Row kernels for decode and for the tail rows of prefill.
-constexpr GemmFn kQ4KRows =
-    gemm_tiled<true, q4_K_row_tile<4>, q4_K_row_tile<3>, q4_K_row_tile<2>, q4_K_row_tile<1>>;
-constexpr GemmFn kQ6KRows =
-    gemm_tiled<false, q6_K_row_tile<4>, q6_K_row_tile<3>, q6_K_row_tile<2>, q6_K_row_tile<1>>;
+constexpr GemmFn kQ4KRows = gemm_tiled<q4_K_row_acts, q4_K_row_tile<4>, q4_K_row_tile<3>,
+                                       q4_K_row_tile<2>, q4_K_row_tile<1>>;
+constexpr GemmFn kQ6KRows = gemm_tiled<plain_row_acts, q6_K_row_tile<4>, q6_K_row_tile<3>,
+                                       q6_K_row_tile<2>, q6_K_row_tile<1>>;
 
 // From 8 tokens on, the 16-row interleaved VNNI kernel (gemm_avx512.cpp) takes the whole 16-row
 // tiles of the range; the row kernel takes decode and the tail rows. Below 8 tokens the tile's
