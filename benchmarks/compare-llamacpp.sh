@@ -7,9 +7,11 @@
 # N rounds (default 3), each a 512-token prefill then 128 greedy decode steps on a fresh context,
 # so a disturbance from other work on the machine hits both engines alike. Right before each of
 # our runs it measures the machine's read bandwidth (matmul_bench, 256 MiB buffer, same thread
-# count) to give that round's speed-of-light figure for decode: bandwidth / bytes of weights read
-# per token. (On a shared cloud machine the bandwidth swings by 10-20% from one minute to the
-# next; one probe before all rounds judged a decode minutes later against another phase.)
+# count) to give that round's speed-of-light figure for decode: bandwidth / bytes read per token,
+# reported two ways: the weights alone, and the weights plus the K and V rows a step also reads
+# (the prompt's 512 positions and up; `smolbot bench` reports the average per step). (On a
+# shared cloud machine the bandwidth swings by 10-20% from one minute to the next; one probe
+# before all rounds judged a decode minutes later against another phase.)
 # Prints every round, then a table of medians with the ratios, and writes all of it as JSON
 # (default build/compare-llamacpp.json).
 #
@@ -87,8 +89,10 @@ llama = [last_json(f"{work}/llama-{r}.json") for r in range(1, rounds + 1)]
 weight_bytes = ours[0]["weight_bytes"]
 bw = statistics.median(bws)
 ceiling = bw / weight_bytes
+kv_read = ours[0]["decode_kv_read_bytes"]
 # Each round's decode against the bandwidth measured just before it.
 fractions = [o["decode_tok_s"] * weight_bytes / b for o, b in zip(ours, bws)]
+fractions_kv = [o["decode_tok_s"] * (weight_bytes + kv_read) / b for o, b in zip(ours, bws)]
 med = lambda runs, key: statistics.median(x[key] for x in runs)
 load = os.getloadavg()[0]
 
@@ -97,7 +101,7 @@ print(f"read bandwidth median {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f
       f"load average {load:.2f}")
 for r in range(rounds):
     print(f"round {r + 1}: ours pp {ours[r]['prefill_tok_s']:7.2f} tg {ours[r]['decode_tok_s']:6.2f} "
-          f"({100 * fractions[r]:.0f}% of {bws[r] / 1e9:.1f} GB/s) | "
+          f"({100 * fractions[r]:.0f}% / {100 * fractions_kv[r]:.0f}% of {bws[r] / 1e9:.1f} GB/s) | "
           f"llama.cpp pp {llama[r]['prefill_tok_s']:7.2f} tg {llama[r]['decode_tok_s']:6.2f}")
 rows = []
 for name, key in (("prefill", "prefill_tok_s"), ("decode", "decode_tok_s")):
@@ -111,13 +115,18 @@ for row in rows:
     print(f"| {label} | {row['ours_tok_s']:.2f} | {row['llama_tok_s']:.2f} | {row['ratio']:.2f} |")
 dec = rows[1]["ours_tok_s"]
 fraction = statistics.median(fractions)
-print(f"\ndecode at {100 * fraction:.0f}% of the bandwidth ceiling (median over rounds, each "
-      f"against its own probe; {dec * weight_bytes / 1e9:.1f} GB/s of weights at the median "
+fraction_kv = statistics.median(fractions_kv)
+print(f"\ndecode at {100 * fraction:.0f}% of the bandwidth ceiling counting the weights "
+      f"({weight_bytes / 1e9:.3f} GB per token), {100 * fraction_kv:.0f}% counting the KV cache "
+      f"reads too (+{kv_read / 1e6:.0f} MB per token on average); medians over rounds, each "
+      f"against its own probe ({dec * weight_bytes / 1e9:.1f} GB/s of weights at the median "
       f"decode, {100 * dec / ceiling:.0f}% of the median bandwidth)")
 report = {"model": model, "threads": threads, "rounds": rounds, "isa": ours[0]["isa"],
           "read_bandwidth_bytes_s": bw, "read_bandwidth_per_round": bws,
           "weight_bytes": weight_bytes, "decode_ceiling_tok_s": ceiling,
           "decode_fraction_of_ceiling": fraction, "decode_fraction_per_round": fractions,
+          "decode_kv_read_bytes": kv_read, "decode_fraction_with_kv": fraction_kv,
+          "decode_fraction_with_kv_per_round": fractions_kv,
           "load_average": load, "summary": rows, "ours": ours, "llama_cpp": llama}
 os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 json.dump(report, open(out, "w"), indent=1)

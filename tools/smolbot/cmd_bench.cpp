@@ -168,6 +168,12 @@ int run_bench(int argc, char** argv) {
   for (const auto& s : sessions) kv_bytes += s->kv_bytes();
   // One decode step is one pass over the weights for all streams: steps/s = per-stream tok/s.
   const double tg_stream = median(tg) / n_streams;
+  // A decode step also reads every stream's K and V up to its position: step i of -n attends
+  // over n_prompt + i + 1 positions. Averaged over the steps, per stream.
+  const double kv_per_position =
+      static_cast<double>(sessions[0]->kv_bytes()) / static_cast<double>(sessions[0]->n_ctx());
+  const double kv_read_per_step = kv_per_position * (static_cast<double>(*n_prompt) +
+                                                     (static_cast<double>(*n_gen) + 1.0) / 2.0);
   if (args->has("--json")) {
     auto list = [](const std::vector<double>& v) {
       std::string out = "[";
@@ -181,14 +187,14 @@ int run_bench(int argc, char** argv) {
         "{\"model\":%s,\"isa\":\"%s\",\"threads\":%d,\"streams\":%d,\"n_prompt\":%lld,"
         "\"n_gen\":%lld,\"reps\":%lld,\"prefill_tok_s\":%s,\"decode_tok_s\":%s,"
         "\"decode_tok_s_per_stream\":%s,\"load_ms\":%s,\"weight_bytes\":%llu,\"kv_bytes\":%zu,"
-        "\"prefill_runs\":%s,\"decode_runs\":%s}\n",
+        "\"decode_kv_read_bytes\":%s,\"prefill_runs\":%s,\"decode_runs\":%s}\n",
         smolbot::json_string(*args->get("--model")).c_str(), isa, n_threads, n_streams,
         static_cast<long long>(*n_prompt), static_cast<long long>(*n_gen),
         static_cast<long long>(*reps), smolbot::json_number(median(pp)).c_str(),
         smolbot::json_number(median(tg)).c_str(), smolbot::json_number(tg_stream).c_str(),
         smolbot::json_number(load_ms).c_str(),
-        static_cast<unsigned long long>(model->weight_bytes()), kv_bytes, list(pp).c_str(),
-        list(tg).c_str());
+        static_cast<unsigned long long>(model->weight_bytes()), kv_bytes,
+        smolbot::json_number(kv_read_per_step).c_str(), list(pp).c_str(), list(tg).c_str());
   } else {
     std::printf("model %s: %.3f GB of weights, isa %s, %d threads, %d stream%s, load %.0f ms\n",
                 args->get("--model")->c_str(), gb, isa, n_threads, n_streams,
@@ -196,9 +202,11 @@ int run_bench(int argc, char** argv) {
     std::printf("prefill pp%lld: %8.2f tok/s (median of %lld)\n", static_cast<long long>(*n_prompt),
                 median(pp), static_cast<long long>(*reps));
     if (*n_gen > 0) {
-      std::printf("decode  tg%lld: %8.2f tok/s (median of %lld), %.1f GB/s of weights\n",
-                  static_cast<long long>(*n_gen), median(tg), static_cast<long long>(*reps),
-                  tg_stream * gb);
+      std::printf(
+          "decode  tg%lld: %8.2f tok/s (median of %lld), %.1f GB/s of weights, %.1f GB/s of KV "
+          "cache\n",
+          static_cast<long long>(*n_gen), median(tg), static_cast<long long>(*reps), tg_stream * gb,
+          median(tg) * kv_read_per_step / 1e9);
       if (n_streams > 1) {
         std::printf("decode  per stream: %8.2f tok/s (%d streams batched)\n", tg_stream, n_streams);
       }
