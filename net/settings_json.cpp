@@ -61,6 +61,21 @@ std::string logit_bias_field(const json& j, Sampling& s) {
   return "";
 }
 
+json sampling_to_json(const Sampling& p) {
+  json bias = json::object();
+  for (const auto& [id, b] : p.logit_bias) bias[std::to_string(id)] = b;
+  return {{"temperature", p.temperature},
+          {"top_p", p.top_p},
+          {"top_k", p.top_k},
+          {"min_p", p.min_p},
+          {"repeat_penalty", p.repeat_penalty},
+          {"presence_penalty", p.presence_penalty},
+          {"frequency_penalty", p.frequency_penalty},
+          {"seed", p.seed},
+          {"logit_bias", std::move(bias)},
+          {"ignore_eos", p.ignore_eos}};
+}
+
 }  // namespace
 
 std::string parse_sampling(const json& j, Sampling& s) {
@@ -93,21 +108,6 @@ std::string check_logit_bias(const Sampling& s, int n_vocab) {
     }
   }
   return "";
-}
-
-json sampling_to_json(const Sampling& p) {
-  json bias = json::object();
-  for (const auto& [id, b] : p.logit_bias) bias[std::to_string(id)] = b;
-  return {{"temperature", p.temperature},
-          {"top_p", p.top_p},
-          {"top_k", p.top_k},
-          {"min_p", p.min_p},
-          {"repeat_penalty", p.repeat_penalty},
-          {"presence_penalty", p.presence_penalty},
-          {"frequency_penalty", p.frequency_penalty},
-          {"seed", p.seed},
-          {"logit_bias", std::move(bias)},
-          {"ignore_eos", p.ignore_eos}};
 }
 
 json settings_to_json(const SessionSettings& s) {

@@ -21,7 +21,6 @@ std::string parse_sampling(const nlohmann::json& j, Sampling& out);
 // not.
 std::string check_logit_bias(const Sampling& s, int n_vocab);
 
-nlohmann::json sampling_to_json(const Sampling& s);
 nlohmann::json settings_to_json(const SessionSettings& s);
 SessionSettings settings_from_json(const nlohmann::json& j);  // lenient, see above
 
