@@ -232,6 +232,163 @@ SMOL_AVX2 void quantize_q8_K_avx2(const float* x, void* y, int64_t n) {
   }
 }
 
+// ---- Multi-token row tiles (batched decode and prefill) -------------------------------------
+//
+// The dot kernels re-decode every weight block for every token, and a token-by-token loop reads
+// each weight row once per token. The tiles decode each 32-weight chunk of a block once, with
+// its scale, and apply it to T tokens before the next chunk (chunk, scale and T sums stay in
+// registers: 2 of 3 loads per maddubs go away). The driver sweeps groups of rows against tiles
+// of tokens (gemm_tiled_avx2). Per token the integer sums and the float steps are the dot
+// kernels'. On Zen 4 the tile runs at ~16 cycles per token and Q4_K block, the rate of its 16
+// ymm multiplies (vpmaddubsw + vpmaddwd); without VNNI there is no cheaper recipe.
+constexpr int kTileTokens = 4;
+constexpr int64_t kTokenBlock = 64;
+constexpr int64_t kRowGroup = 16;
+
+// isum[t] += sc·(q·a_t) for one chunk of 32 quants whose activations sit at x + 32·chunk
+// (token t at x + t·x_stride).
+template <int T>
+SMOL_AVX2 inline void chunk_isums(__m256i q, __m256i sc, const uint8_t* x, int64_t x_stride,
+                                  __m256i isum[T]) {
+  for (int t = 0; t < T; ++t) {
+    const __m256i p = _mm256_maddubs_epi16(q, loadu256(x + t * x_stride));
+    isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, sc));
+  }
+}
+
+template <int T>
+SMOL_AVX2 void q4_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
+                              float* y, int64_t y_stride) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc[T];
+  __m128 acc_m[T];
+  for (int t = 0; t < T; ++t) {
+    acc[t] = _mm256_setzero_ps();
+    acc_m[t] = _mm_setzero_ps();
+  }
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* wb = w + i * q4k::kBytes;
+    const uint8_t* a = x + i * q8k::kBytes;
+    const Q4KScales s = unpack_q4_K_scales(wb + q4k::kScales);
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
+    for (int c = 0; c < 4; ++c) {
+      const __m256i q = loadu256(wb + q4k::kQs + 32 * c);
+      const uint8_t* q8 = a + q8k::kQs + 64 * c;
+      chunk_isums<T>(_mm256_and_si256(q, low4),
+                     _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c))), q8, x_stride,
+                     isum);
+      chunk_isums<T>(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
+                     _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c + 1))), q8 + 32,
+                     x_stride, isum);
+    }
+    const float d = f16c_load(wb + q4k::kD), dmin = f16c_load(wb + q4k::kDmin);
+    for (int t = 0; t < T; ++t) {
+      const uint8_t* at = a + t * x_stride;
+      const float da = load_f32(at + q8k::kD);
+      acc_m[t] = _mm_fmadd_ps(_mm_cvtepi32_ps(q4_K_min_terms(s.m, at + q8k::kBsums)),
+                              _mm_set1_ps(dmin * da), acc_m[t]);
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) {
+    __m128 m = _mm_add_ps(acc_m[t], _mm_movehl_ps(acc_m[t], acc_m[t]));
+    m = _mm_add_ss(m, _mm_movehdup_ps(m));
+    y[t * y_stride] = hsum_ps(acc[t]) - _mm_cvtss_f32(m);
+  }
+}
+
+template <int T>
+SMOL_AVX2 void q6_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
+                              float* y, int64_t y_stride) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  __m256 acc[T];
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
+  for (int64_t i = 0; i < nb; ++i) {
+    const uint8_t* wb = w + i * q6k::kBytes;
+    const uint8_t* a = x + i * q8k::kBytes;
+    const auto* sc = reinterpret_cast<const int8_t*>(wb + q6k::kScales);
+    const __m256i sc16 =
+        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    // (q6 - 32)·a: the -32 as 32·Σ_g sc_g·bsums_g, subtracted in s32.
+    __m256i isum[T];
+    for (int t = 0; t < T; ++t) {
+      isum[t] = _mm256_sub_epi32(
+          _mm256_setzero_si256(),
+          _mm256_slli_epi32(_mm256_madd_epi16(loadu256(a + t * x_stride + q8k::kBsums), sc16), 5));
+    }
+    for (int h = 0; h < 2; ++h) {
+      const __m256i qh = loadu256(wb + q6k::kQh + 32 * h);
+      for (int k = 0; k < 2; ++k) {
+        const __m256i ql = loadu256(wb + q6k::kQl + 64 * h + 32 * k);
+        // quarter k: low nibbles; quarter 2+k: high nibbles.
+        const int qa = k, qb = 2 + k;
+        const int ga = 8 * h + 2 * qa, gb = 8 * h + 2 * qb;  // first of the two groups covered
+        const uint8_t* q8 = a + q8k::kQs + 128 * h;
+        chunk_isums<T>(_mm256_or_si256(_mm256_and_si256(ql, low4), q6_K_high(qh, qa)),
+                       _mm256_set_m128i(_mm_set1_epi16(sc[ga + 1]), _mm_set1_epi16(sc[ga])),
+                       q8 + 32 * qa, x_stride, isum);
+        chunk_isums<T>(
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4), low4), q6_K_high(qh, qb)),
+            _mm256_set_m128i(_mm_set1_epi16(sc[gb + 1]), _mm_set1_epi16(sc[gb])), q8 + 32 * qb,
+            x_stride, isum);
+      }
+    }
+    const float d = f16c_load(wb + q6k::kD);
+    for (int t = 0; t < T; ++t) {
+      acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]),
+                               _mm256_set1_ps(d * load_f32(a + t * x_stride + q8k::kD)), acc[t]);
+    }
+  }
+  for (int t = 0; t < T; ++t) y[t * y_stride] = hsum_ps(acc[t]);
+}
+
+using TileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t);
+
+// Rows [r0, r1) against tokens [t0, t1). One token is a matvec: the dot kernel, no decode buffer.
+template <float (*Dot)(int64_t, const void*, const void*), TileFn Tile4, TileFn Tile3, TileFn Tile2>
+SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t* x,
+                               int64_t x_stride, int64_t n, float* y, int64_t y_stride, int64_t r0,
+                               int64_t r1, int64_t t0, int64_t t1) {
+  if (t1 - t0 == 1) {
+    gemm_by_rows(Dot, w, w_stride, x, x_stride, n, y, y_stride, r0, r1, t0, t1);
+    return;
+  }
+  const int64_t nb = n / kQK;
+  // Row groups of kRowGroup against tiles of kTileTokens: a tile's activations stay in L1 across
+  // the group's rows, the group's rows in L2 across the token block's tiles.
+  for (int64_t tb = t0; tb < t1; tb += kTokenBlock) {
+    const int64_t te = std::min(tb + kTokenBlock, t1);
+    for (int64_t g = r0; g < r1; g += kRowGroup) {
+      const int64_t ge = std::min(g + kRowGroup, r1);
+      int64_t t = tb;
+      for (; t + kTileTokens <= te; t += kTileTokens) {
+        for (int64_t r = g; r < ge; ++r) {
+          Tile4(w + r * w_stride, nb, x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
+        }
+      }
+      const uint8_t* xt = x + t * x_stride;
+      for (int64_t r = g; r < ge; ++r) {
+        const uint8_t* row = w + r * w_stride;
+        float* yt = y + t * y_stride + r;
+        switch (te - t) {
+          case 3:
+            Tile3(row, nb, xt, x_stride, yt, y_stride);
+            break;
+          case 2:
+            Tile2(row, nb, xt, x_stride, yt, y_stride);
+            break;
+          case 1:
+            yt[0] = Dot(n, row, xt);
+            break;
+          default:
+            break;
+        }
+      }
+    }
+  }
+}
+
 float dot_f16_bytes(int64_t n, const void* w, const void* x) {
   return dot_f16_avx2(n, static_cast<const uint16_t*>(w), static_cast<const float*>(x));
 }
@@ -256,8 +413,8 @@ const KernelTable& avx2_kernels() {
       dot_q8_0_avx2,
       dot_f16_avx2,
       dot_f32_avx2,
-      gemm_rows<dot_q4_K_avx2>,
-      gemm_rows<dot_q6_K_avx2>,
+      gemm_tiled_avx2<dot_q4_K_avx2, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>, q4_K_tile_avx2<2>>,
+      gemm_tiled_avx2<dot_q6_K_avx2, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>, q6_K_tile_avx2<2>>,
       gemm_rows<dot_q8_0_avx2>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
