@@ -253,49 +253,64 @@ SMOL_AVX2 inline void chunk_isums(__m256i q, __m256i sc, const uint8_t* x, int64
   for (int t = 0; t < T; ++t) {
     const __m256i p = _mm256_maddubs_epi16(q, loadu256(x + t * x_stride));
     isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, sc));
+    // Keeps the running sum: GCC otherwise re-associates the T·8 products of a block into a
+    // tree, which needs more than AVX2's 16 ymm registers and spills every product.
+    asm("" : "+x"(isum[t]));
   }
+}
+
+// vpshufb patterns that broadcast s16 word j of each 128-bit lane to the whole lane.
+struct WordBroadcast {
+  alignas(32) uint8_t b[8][32];
+};
+constexpr WordBroadcast make_word_broadcast() {
+  WordBroadcast w{};
+  for (int j = 0; j < 8; ++j) {
+    for (int i = 0; i < 32; ++i) w.b[j][i] = static_cast<uint8_t>(2 * j + (i & 1));
+  }
+  return w;
+}
+constexpr WordBroadcast kWordBroadcast = make_word_broadcast();
+SMOL_AVX2 inline __m256i word_broadcast(__m256i v, int j) {
+  return _mm256_shuffle_epi8(
+      v, _mm256_load_si256(reinterpret_cast<const __m256i*>(kWordBroadcast.b[j])));
 }
 
 template <int T>
 SMOL_AVX2 void q4_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
                               float* y, int64_t y_stride) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
+  // AVX2 has 16 ymm registers: T sums, T accumulators and the chunk in flight. The min term goes
+  // into the same accumulator (lanes 0-3), so nothing spills.
   __m256 acc[T];
-  __m128 acc_m[T];
-  for (int t = 0; t < T; ++t) {
-    acc[t] = _mm256_setzero_ps();
-    acc_m[t] = _mm_setzero_ps();
-  }
+  for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* wb = w + i * q4k::kBytes;
     const uint8_t* a = x + i * q8k::kBytes;
     const Q4KScales s = unpack_q4_K_scales(wb + q4k::kScales);
+    const __m256i sc_words = _mm256_broadcastsi128_si256(
+        _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s.sc))));
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
       const __m256i q = loadu256(wb + q4k::kQs + 32 * c);
       const uint8_t* q8 = a + q8k::kQs + 64 * c;
-      chunk_isums<T>(_mm256_and_si256(q, low4),
-                     _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c))), q8, x_stride,
+      chunk_isums<T>(_mm256_and_si256(q, low4), word_broadcast(sc_words, 2 * c), q8, x_stride,
                      isum);
       chunk_isums<T>(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
-                     _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c + 1))), q8 + 32,
-                     x_stride, isum);
+                     word_broadcast(sc_words, 2 * c + 1), q8 + 32, x_stride, isum);
     }
     const float d = f16c_load(wb + q4k::kD), dmin = f16c_load(wb + q4k::kDmin);
     for (int t = 0; t < T; ++t) {
       const uint8_t* at = a + t * x_stride;
       const float da = load_f32(at + q8k::kD);
-      acc_m[t] = _mm_fmadd_ps(_mm_cvtepi32_ps(q4_K_min_terms(s.m, at + q8k::kBsums)),
-                              _mm_set1_ps(dmin * da), acc_m[t]);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
+      const __m256 mins =
+          _mm256_zextps128_ps256(_mm_cvtepi32_ps(q4_K_min_terms(s.m, at + q8k::kBsums)));
+      acc[t] = _mm256_fnmadd_ps(mins, _mm256_set1_ps(dmin * da), acc[t]);
     }
   }
-  for (int t = 0; t < T; ++t) {
-    __m128 m = _mm_add_ps(acc_m[t], _mm_movehl_ps(acc_m[t], acc_m[t]));
-    m = _mm_add_ss(m, _mm_movehdup_ps(m));
-    y[t * y_stride] = hsum_ps(acc[t]) - _mm_cvtss_f32(m);
-  }
+  for (int t = 0; t < T; ++t) y[t * y_stride] = hsum_ps(acc[t]);
 }
 
 template <int T>
