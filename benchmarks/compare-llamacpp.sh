@@ -68,8 +68,10 @@ for ((r = 1; r <= rounds; ++r)); do
   "$matmul_bench" --benchmark_filter="^read_bandwidth/256MiB/threads:${bw_threads}/" \
     --benchmark_min_time=0.5 --benchmark_format=json >"$work/bandwidth-$r.json"
   echo "round $r/$rounds: ours"
+  head -1 /proc/stat >"$work/stat-$r.before"
   "$smolbot" bench --model "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r 1 --json \
     >"$work/ours-$r.json"
+  head -1 /proc/stat >"$work/stat-$r.after"
   echo "round $r/$rounds: llama.cpp"
   node "$root/scripts/oracle/engine-bench-llama.mjs" --model "$model" -p "$n_prompt" \
     -n "$n_gen" --threads "$threads" -r 1 >"$work/llama-$r.json"
@@ -94,6 +96,14 @@ kv_read = ours[0]["decode_kv_read_bytes"]
 fractions = [o["decode_tok_s"] * weight_bytes / b for o, b in zip(ours, bws)]
 fractions_kv = [o["decode_tok_s"] * (weight_bytes + kv_read) / b for o, b in zip(ours, bws)]
 med = lambda runs, key: statistics.median(x[key] for x in runs)
+# Share of the CPU time the hypervisor gave to others during our run (/proc/stat "steal"): on a
+# shared VM a slow round with steal > 0 lost cycles, not bandwidth.
+def steal_share(r):
+    a, b = (list(map(int, open(f"{work}/stat-{r}.{w}").read().split()[1:]))
+            for w in ("before", "after"))
+    d = [y - x for x, y in zip(a, b)]
+    return d[7] / max(1, sum(d[:8])) if len(d) > 7 else 0.0
+steals = [steal_share(r) for r in range(1, rounds + 1)]
 load = os.getloadavg()[0]
 
 print(f"\nmodel {model}: {weight_bytes / 1e9:.3f} GB of weights, {threads} threads, isa {ours[0]['isa']}")
@@ -101,7 +111,8 @@ print(f"read bandwidth median {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f
       f"load average {load:.2f}")
 for r in range(rounds):
     print(f"round {r + 1}: ours pp {ours[r]['prefill_tok_s']:7.2f} tg {ours[r]['decode_tok_s']:6.2f} "
-          f"({100 * fractions[r]:.0f}% / {100 * fractions_kv[r]:.0f}% of {bws[r] / 1e9:.1f} GB/s) | "
+          f"({100 * fractions[r]:.0f}% / {100 * fractions_kv[r]:.0f}% of {bws[r] / 1e9:.1f} GB/s, "
+          f"steal {100 * steals[r]:.1f}%) | "
           f"llama.cpp pp {llama[r]['prefill_tok_s']:7.2f} tg {llama[r]['decode_tok_s']:6.2f}")
 rows = []
 for name, key in (("prefill", "prefill_tok_s"), ("decode", "decode_tok_s")):
@@ -126,7 +137,7 @@ report = {"model": model, "threads": threads, "rounds": rounds, "isa": ours[0]["
           "weight_bytes": weight_bytes, "decode_ceiling_tok_s": ceiling,
           "decode_fraction_of_ceiling": fraction, "decode_fraction_per_round": fractions,
           "decode_kv_read_bytes": kv_read, "decode_fraction_with_kv": fraction_kv,
-          "decode_fraction_with_kv_per_round": fractions_kv,
+          "decode_fraction_with_kv_per_round": fractions_kv, "cpu_steal_share_per_round": steals,
           "load_average": load, "summary": rows, "ours": ours, "llama_cpp": llama}
 os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 json.dump(report, open(out, "w"), indent=1)
