@@ -173,6 +173,46 @@ INSTANTIATE_TEST_SUITE_P(
              std::to_string(c.cols) + "_t" + std::to_string(c.tokens);
     });
 
+// Every quant at its maximum against activations of ±127 (what ±1.0 quantizes to): the largest
+// partial sums the s16 packs of the AVX-512 tiles and the s16 pairs of the AVX2 tiles see, for
+// one token (single path) and 2-5 tokens (token pairs, tiles of 4).
+TEST(MatrixKernels, ExtremeQuantsStayExact) {
+  const int64_t rows = 20, cols = 512, tokens = 5;
+  std::vector<float> x(static_cast<size_t>(cols * tokens));
+  for (int64_t t = 0; t < tokens; ++t) {
+    for (int64_t c = 0; c < cols; ++c) x[static_cast<size_t>(t * cols + c)] = t % 2 ? 1.0f : -1.0f;
+  }
+  for (QuantType type : {QuantType::kQ4_K, QuantType::kQ6_K}) {
+    std::vector<uint8_t> w(static_cast<size_t>(row_bytes(type, cols) * rows), 0xff);
+    const int64_t bb = block_bytes(type);
+    const uint16_t d = fp32_to_fp16(0.001f);
+    for (int64_t b = 0; b < rows * cols / 256; ++b) {
+      uint8_t* p = w.data() + b * bb;
+      if (type == QuantType::kQ6_K) {
+        std::memcpy(p + 208, &d, 2);
+      } else {
+        std::memcpy(p, &d, 2);
+        std::memcpy(p + 2, &d, 2);
+      }
+    }
+    std::vector<float> want;
+    std::vector<double> tol;
+    reference(type, w, rows, cols, x, tokens, want, tol);
+    for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
+      if (!isa_supported(isa)) continue;
+      IsaScope scope(isa);
+      for (int64_t n = 1; n <= tokens; ++n) {
+        std::vector<float> got(static_cast<size_t>(rows * n));
+        matmul(type, w.data(), rows, cols, x.data(), n, got.data());
+        for (size_t i = 0; i < got.size(); ++i) {
+          ASSERT_NEAR(got[i], want[i], tol[i])
+              << isa_name(isa) << " " << quant_type_name(type) << " n " << n << " entry " << i;
+        }
+      }
+    }
+  }
+}
+
 TEST(MatrixKernels, EmptyShapes) {
   std::vector<float> x(8, 1.0f), y(8, 5.0f);
   matmul(QuantType::kF32, x.data(), 4, 0, x.data(), 2, y.data());  // zero-length rows: dots are 0
