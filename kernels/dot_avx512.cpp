@@ -289,8 +289,8 @@ SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, i
                                const float* ps, float* y, int64_t y_stride) {
   constexpr int P = T / 2;
   constexpr bool kOdd = T % 2 == 1;
-  __m512 acc[P + 1];  // pairs, then the odd token
-  __m256 acc_m[P];
+  __m512 acc[P + 1];            // pairs, then the odd token
+  __m256 acc_m[P > 0 ? P : 1];  // (no zero-length array for T = 1)
   for (int j = 0; j <= P; ++j) acc[j] = _mm512_setzero_ps();
   for (int j = 0; j < P; ++j) acc_m[j] = _mm256_setzero_ps();
   __m128 acc_m1 = _mm_setzero_ps();
