@@ -148,18 +148,7 @@ TEST(QuantDot, FastTiersExactAtTheExtremes) {
     }
   }
   for (QuantType type : {QuantType::kQ4_K, QuantType::kQ6_K}) {
-    std::vector<uint8_t> w(static_cast<size_t>(row_bytes(type, n)), 0xff);
-    const int64_t bb = block_bytes(type);
-    const uint16_t d = fp32_to_fp16(0.001f);
-    for (int64_t b = 0; b < n / 256; ++b) {
-      uint8_t* p = w.data() + b * bb;
-      if (type == QuantType::kQ6_K) {
-        std::memcpy(p + 208, &d, 2);
-      } else {
-        std::memcpy(p, &d, 2);
-        std::memcpy(p + 2, &d, 2);
-      }
-    }
+    const std::vector<uint8_t> w = testing::max_quant_blocks(type, n / 256);
     float want;
     {
       IsaScope scalar(Isa::kScalar);

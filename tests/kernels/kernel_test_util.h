@@ -70,6 +70,24 @@ inline std::vector<uint8_t> q8_K_of(const std::vector<float>& x) {
   return out;
 }
 
+// n_blocks Q4_K or Q6_K blocks with every quant, scale and min byte 0xff (each quant at its
+// maximum) and d = dmin = 0.001: the largest integer partial sums a kernel can meet.
+inline std::vector<uint8_t> max_quant_blocks(QuantType type, int64_t n_blocks) {
+  const int64_t bb = block_bytes(type);
+  std::vector<uint8_t> w(static_cast<size_t>(bb * n_blocks), 0xff);
+  const uint16_t d = fp32_to_fp16(0.001f);
+  for (int64_t b = 0; b < n_blocks; ++b) {
+    uint8_t* p = w.data() + b * bb;
+    if (type == QuantType::kQ6_K) {
+      std::memcpy(p + 208, &d, 2);
+    } else {
+      std::memcpy(p, &d, 2);
+      std::memcpy(p + 2, &d, 2);
+    }
+  }
+  return w;
+}
+
 inline float f16(const uint8_t* p) {
   uint16_t h;
   std::memcpy(&h, p, 2);
