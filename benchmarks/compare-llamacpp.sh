@@ -2,6 +2,7 @@
 # compare-llamacpp.sh — our engine against llama.cpp on the same GGUF file and thread count.
 #
 #   benchmarks/compare-llamacpp.sh MODEL [THREADS] [--rounds N] [-p 512] [-n 128] [--json OUT]
+#                                  [--llama-cpu-variant NAME]
 #
 # Runs `smolbot bench` (A) and llama.cpp through node-llama-cpp (B) alternately, A B A B, for
 # N rounds (default 3), each a 512-token prefill then 128 greedy decode steps on a fresh context,
@@ -14,6 +15,11 @@
 # before all rounds judged a decode minutes later against another phase.)
 # Prints every round, then a table of medians with the ratios, and writes all of it as JSON
 # (default build/compare-llamacpp.json).
+#
+# llama.cpp loads the best of its prebuilt CPU variants for the machine (on a Zen 4: `zen4`, with
+# AVX-512). --llama-cpu-variant NAME (e.g. `haswell`, its AVX2 build) runs it with only that one
+# present, in a scratch copy of node_modules (hard links where the filesystem allows), to compare
+# like with like, e.g. with `SMOL_ISA=avx2` set for ours.
 #
 # Needs: build/bin/smolbot and build/bin/matmul_bench (scripts/build.sh release) and
 # node_modules (scripts/deps.sh). Never run in CI: it measures, it asserts nothing.
@@ -32,12 +38,14 @@ rounds=3
 n_prompt=512
 n_gen=128
 json_out="$root/build/compare-llamacpp.json"
+llama_variant=""
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --rounds) rounds="$2"; shift 2 ;;
     -p) n_prompt="$2"; shift 2 ;;
     -n) n_gen="$2"; shift 2 ;;
     --json) json_out="$2"; shift 2 ;;
+    --llama-cpu-variant) llama_variant="$2"; shift 2 ;;
     *) echo "compare-llamacpp.sh: unknown option '$1'" >&2; usage ;;
   esac
 done
@@ -59,6 +67,23 @@ export NODE_LLAMA_CPP_SKIP_DOWNLOAD=true
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
+llama_root="$root"
+if [[ -n "$llama_variant" ]]; then
+  bins="node_modules/@node-llama-cpp/linux-x64/bins/linux-x64"
+  if [[ ! -f "$root/$bins/libggml-cpu-$llama_variant.so" ]]; then
+    echo "compare-llamacpp.sh: no llama.cpp CPU variant '$llama_variant'; there are:" \
+      $(cd "$root/$bins" && ls libggml-cpu-*.so | sed 's/^libggml-cpu-//; s/\.so$//') >&2
+    exit 1
+  fi
+  llama_root="$work/llama-root"
+  mkdir -p "$llama_root/scripts"
+  cp -r "$root/scripts/oracle" "$llama_root/scripts/"
+  cp -al "$root/node_modules" "$llama_root/node_modules" 2>/dev/null ||
+    cp -a "$root/node_modules" "$llama_root/node_modules"
+  # Unlinks the scratch copy's entries only; the originals stay.
+  find "$llama_root/$bins" -name 'libggml-cpu-*.so' ! -name "libggml-cpu-$llama_variant.so" -delete
+fi
+
 # The ceiling at T threads is what T threads can read: on a server chip a few cores cannot
 # saturate the memory system, so the all-core figure would understate decode at 4 threads.
 bw_threads="$threads"
@@ -73,14 +98,15 @@ for ((r = 1; r <= rounds; ++r)); do
     >"$work/ours-$r.json"
   head -1 /proc/stat >"$work/stat-$r.after"
   echo "round $r/$rounds: llama.cpp"
-  node "$root/scripts/oracle/engine-bench-llama.mjs" --model "$model" -p "$n_prompt" \
+  node "$llama_root/scripts/oracle/engine-bench-llama.mjs" --model "$model" -p "$n_prompt" \
     -n "$n_gen" --threads "$threads" -r 1 >"$work/llama-$r.json"
 done
 
-python3 - "$work" "$rounds" "$model" "$threads" "$json_out" <<'PY'
+python3 - "$work" "$rounds" "$model" "$threads" "$json_out" "${llama_variant:-best}" <<'PY'
 import json, os, statistics, sys
 
 work, rounds, model, threads, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), sys.argv[5]
+llama_variant = sys.argv[6]
 def last_json(path):  # node may log lines before the result
     lines = [l for l in open(path).read().splitlines() if l.startswith('{')]
     return json.loads(lines[-1])
@@ -106,7 +132,8 @@ def steal_share(r):
 steals = [steal_share(r) for r in range(1, rounds + 1)]
 load = os.getloadavg()[0]
 
-print(f"\nmodel {model}: {weight_bytes / 1e9:.3f} GB of weights, {threads} threads, isa {ours[0]['isa']}")
+print(f"\nmodel {model}: {weight_bytes / 1e9:.3f} GB of weights, {threads} threads, isa {ours[0]['isa']}, "
+      f"llama.cpp CPU variant {llama_variant}")
 print(f"read bandwidth median {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f} tok/s; "
       f"load average {load:.2f}")
 for r in range(rounds):
@@ -133,6 +160,7 @@ print(f"\ndecode at {100 * fraction:.0f}% of the bandwidth ceiling counting the 
       f"against its own probe ({dec * weight_bytes / 1e9:.1f} GB/s of weights at the median "
       f"decode, {100 * dec / ceiling:.0f}% of the median bandwidth)")
 report = {"model": model, "threads": threads, "rounds": rounds, "isa": ours[0]["isa"],
+          "llama_cpu_variant": llama_variant,
           "read_bandwidth_bytes_s": bw, "read_bandwidth_per_round": bws,
           "weight_bytes": weight_bytes, "decode_ceiling_tok_s": ceiling,
           "decode_fraction_of_ceiling": fraction, "decode_fraction_per_round": fractions,
