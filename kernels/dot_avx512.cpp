@@ -78,14 +78,18 @@ SMOL_AVX512 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
 // pack(P0, P1) and pack(P2, P3) against the s16 scales sc[0], sc[1]. vpackssdw interleaves its
 // sources per 128-bit lane (words 8k..8k+3 from dwords 4k..4k+3 of the first, words 8k+4..8k+7
 // from the same dwords of the second), so the scale vectors follow that layout (tables below).
-SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], const uint8_t* aq) {
+SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], const __m512i a[4]) {
   const __m512i z = _mm512_setzero_si512();
-  const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], loadu512(aq));
-  const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], loadu512(aq + 64));
-  const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], loadu512(aq + 128));
-  const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], loadu512(aq + 192));
+  const __m512i p0 = _mm512_dpbusd_epi32(z, q[0], a[0]);
+  const __m512i p1 = _mm512_dpbusd_epi32(z, q[1], a[1]);
+  const __m512i p2 = _mm512_dpbusd_epi32(z, q[2], a[2]);
+  const __m512i p3 = _mm512_dpbusd_epi32(z, q[3], a[3]);
   const __m512i isum = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), sc[0]);
   return _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(p2, p3), sc[1]);
+}
+SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], const uint8_t* aq) {
+  const __m512i a[4] = {loadu512(aq), loadu512(aq + 64), loadu512(aq + 128), loadu512(aq + 192)};
+  return block_isum(q, sc, a);
 }
 
 // Two tokens share the pack instead: pack(Pc(t0), Pc(t1)) holds chunk c of both, so each 128-bit
@@ -167,7 +171,11 @@ static_assert(q4k::kDmin == q4k::kD + 2);
 template <bool Single, bool Pairs>
 SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
-  const __m512i r01 = loadu512(w + q4k::kQs), r23 = loadu512(w + q4k::kQs + 64);
+  __m512i r01 = loadu512(w + q4k::kQs), r23 = loadu512(w + q4k::kQs + 64);
+  // One load each: folded into both the AND and the shift, GCC would read the same 64 bytes
+  // twice. Decode streams at what the load queue lets it keep in flight, so every load per
+  // block counts (docs/performance.md, session 6).
+  asm("" : "+v"(r01), "+v"(r23));
   out.q[0] = _mm512_and_si512(r01, low4);
   out.q[1] = _mm512_and_si512(_mm512_srli_epi16(r01, 4), low4);
   out.q[2] = _mm512_and_si512(r23, low4);
@@ -192,17 +200,32 @@ SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
   }
 }
 
+// A Q4KActs block as loaded once: quants (4 zmm), sub-block sums, d_a.
+struct Q4KActBlock {
+  __m512i q[4];
+  __m128i sub;
+  __m128 da;
+};
+SMOL_AVX512 inline Q4KActBlock load_q4_K_acts(const uint8_t* a) {
+  Q4KActBlock r{{loadu512(a + q4act::kQs), loadu512(a + q4act::kQs + 64),
+                 loadu512(a + q4act::kQs + 128), loadu512(a + q4act::kQs + 192)},
+                _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + q4act::kSubSums)),
+                _mm_set1_ps(load_f32(a + q4act::kD))};
+  return r;
+}
 // One token's Q4KActs block `a`: acc += d·d_a·Σ sc·(q·a); acc_m (4 lanes) collects
 // dmin·d_a·Σ m_j·(sub-block sum j), the mins as an s32 dot.
+SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const Q4KActBlock& a, __m512& acc,
+                                   __m128& acc_m) {
+  const __m512i isum = block_isum(b.q, b.sc, a.q);
+  const __m128 dd = _mm_mul_ps(b.dm, a.da);  // d·da, dmin·da
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dd), acc);
+  const __m128i msum = _mm_dpwssd_epi32(_mm_setzero_si128(), b.m16, a.sub);
+  acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_permute_ps(dd, 0x55), acc_m);
+}
 SMOL_AVX512 inline void apply_q4_K(const Q4KDecoded& b, const uint8_t* a, __m512& acc,
                                    __m128& acc_m) {
-  const __m512i isum = block_isum(b.q, b.sc, a + q4act::kQs);
-  const __m128 dd = _mm_mul_ps(b.dm, _mm_set1_ps(load_f32(a + q4act::kD)));  // d·da, dmin·da
-  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_broadcastss_ps(dd), acc);
-  const __m128i msum =
-      _mm_dpwssd_epi32(_mm_setzero_si128(), b.m16,
-                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + q4act::kSubSums)));
-  acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(msum), _mm_permute_ps(dd, 0x55), acc_m);
+  apply_q4_K(b, load_q4_K_acts(a), acc, acc_m);
 }
 
 // Tokens a0 and a1 together: acc (pair lanes) += d·d_a·Σ sc·(q·a); acc_m (lanes 0-3 token 0,
@@ -315,6 +338,29 @@ SMOL_AVX512 void q4_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, i
   if constexpr (kOdd) y[(T - 1) * y_stride] = _mm512_reduce_add_ps(acc[P]) - hsum128(acc_m1);
 }
 
+// Rows a and b against one token (decode), each row exactly as q4_K_row_tile<1> computes it,
+// sharing the activation loads: per block 6 loads of 64 bytes serve 288 weight bytes instead of
+// 144. The caller takes the two rows from the two halves of its range, so each row stream stays
+// sequential (adjacent rows read in step halved the streaming speed).
+SMOL_AVX512 void q4_K_row_pair(const uint8_t* wa, const uint8_t* wb, int64_t nb, const uint8_t* x,
+                               float* ya, float* yb) {
+  __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
+  __m128 acc_ma = _mm_setzero_ps(), acc_mb = _mm_setzero_ps();
+  Q4KDecoded da, db;
+  for (int64_t i = 0; i < nb; ++i) {
+    prefetch_ahead(wa + i * q4k::kBytes, q4k::kBytes);
+    prefetch_ahead(wb + i * q4k::kBytes, q4k::kBytes);
+    decode_q4_K<true, false>(wa + i * q4k::kBytes, da);
+    decode_q4_K<true, false>(wb + i * q4k::kBytes, db);
+    Q4KActBlock a = load_q4_K_acts(x + i * q4act::kBytes);
+    asm("" : "+v"(a.q[0]), "+v"(a.q[1]), "+v"(a.q[2]), "+v"(a.q[3]));  // loaded once
+    apply_q4_K(da, a, acc_a, acc_ma);
+    apply_q4_K(db, a, acc_b, acc_mb);
+  }
+  *ya = _mm512_reduce_add_ps(acc_a) - hsum128(acc_ma);
+  *yb = _mm512_reduce_add_ps(acc_b) - hsum128(acc_mb);
+}
+
 // The dot is the one-row, one-token case of the row tile (so the dot tests cover it).
 SMOL_AVX512 float dot_q4_K_avx512(int64_t n, const void* wv, const void* av) {
   const RowActs acts = q4_K_row_acts(static_cast<const uint8_t*>(av), 0, n / kQK, 0, 1);
@@ -348,8 +394,9 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
   const __m256i sc_y = _mm256_cvtepi8_epi16(sc8);
   const __m512i sc_z = _mm512_castsi256_si512(sc_y);
   for (int h = 0; h < 2; ++h) {
-    const __m512i ql = loadu512(w + q6k::kQl + 64 * h);
-    const __m512i qh = _mm512_broadcast_i64x4(loadu256(w + q6k::kQh + 32 * h));
+    __m512i ql = loadu512(w + q6k::kQl + 64 * h);
+    __m512i qh = _mm512_broadcast_i64x4(loadu256(w + q6k::kQh + 32 * h));
+    asm("" : "+v"(ql), "+v"(qh));  // one load each (see decode_q4_K)
     out.q[2 * h] = _mm512_or_si512(_mm512_and_si512(ql, low4),
                                    _mm512_and_si512(_mm512_sllv_epi16(qh, shl), hmask));
     out.q[2 * h + 1] = _mm512_or_si512(_mm512_and_si512(_mm512_srli_epi16(ql, 4), low4),
@@ -364,13 +411,28 @@ SMOL_AVX512 inline void decode_q6_K(const uint8_t* w, Q6KDecoded& out) {
   out.d = _mm512_set1_ps(f16c_load(w + q6k::kD));
 }
 
+// A Q8_K block as loaded once: quants, bsums, d_a.
+struct Q8KActBlock {
+  __m512i q[4];
+  __m512i bsums;  // 16 s16 in the low half
+  __m512 da;
+};
+SMOL_AVX512 inline Q8KActBlock load_q8_K_acts(const uint8_t* a) {
+  Q8KActBlock r{{loadu512(a + q8k::kQs), loadu512(a + q8k::kQs + 64), loadu512(a + q8k::kQs + 128),
+                 loadu512(a + q8k::kQs + 192)},
+                _mm512_castsi256_si512(loadu256(a + q8k::kBsums)),
+                _mm512_set1_ps(load_f32(a + q8k::kD))};
+  return r;
+}
 // (q6 - 32)·a summed = d·da·(Σ sc·(q6·a) - 32·Σ_g sc_g·bsum_g), all of it in s32: at most
 // 256·63·128·128 + 16·4096·2048 < 2^31.
+SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const Q8KActBlock& a, __m512& acc) {
+  __m512i isum = block_isum(b.q, b.sc, a.q);
+  isum = _mm512_dpwssd_epi32(isum, b.neg32sc, a.bsums);
+  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(b.d, a.da), acc);
+}
 SMOL_AVX512 inline void apply_q6_K(const Q6KDecoded& b, const uint8_t* a, __m512& acc) {
-  __m512i isum = block_isum(b.q, b.sc, a + q8k::kQs);
-  isum = _mm512_dpwssd_epi32(isum, b.neg32sc, _mm512_castsi256_si512(loadu256(a + q8k::kBsums)));
-  acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum),
-                        _mm512_mul_ps(b.d, _mm512_set1_ps(load_f32(a + q8k::kD))), acc);
+  apply_q6_K(b, load_q8_K_acts(a), acc);
 }
 
 SMOL_AVX512 float dot_q6_K_avx512(int64_t n, const void* wv, const void* av) {
@@ -401,11 +463,31 @@ SMOL_AVX512 void q6_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, i
   for (int j = 0; j < T; ++j) y[j * y_stride] = _mm512_reduce_add_ps(acc[j]);
 }
 
+// Rows a and b against one token, as q4_K_row_pair (each row exactly as q6_K_row_tile<1>).
+SMOL_AVX512 void q6_K_row_pair(const uint8_t* wa, const uint8_t* wb, int64_t nb, const uint8_t* x,
+                               float* ya, float* yb) {
+  __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
+  Q6KDecoded da, db;
+  for (int64_t i = 0; i < nb; ++i) {
+    prefetch_ahead(wa + i * q6k::kBytes, q6k::kBytes);
+    prefetch_ahead(wb + i * q6k::kBytes, q6k::kBytes);
+    decode_q6_K(wa + i * q6k::kBytes, da);
+    decode_q6_K(wb + i * q6k::kBytes, db);
+    Q8KActBlock a = load_q8_K_acts(x + i * q8k::kBytes);
+    asm("" : "+v"(a.q[0]), "+v"(a.q[1]), "+v"(a.q[2]), "+v"(a.q[3]));  // loaded once
+    apply_q6_K(da, a, acc_a);
+    apply_q6_K(db, a, acc_b);
+  }
+  *ya = _mm512_reduce_add_ps(acc_a);
+  *yb = _mm512_reduce_add_ps(acc_b);
+}
+
 // ---- Row loop (decode) and the prefill split -----------------------------------------------
 
 using RowTileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, const float*, float*,
                            int64_t);
 using RowActsFn = RowActs (*)(const uint8_t*, int64_t, int64_t, int64_t, int64_t);
+using RowPairFn = void (*)(const uint8_t*, const uint8_t*, int64_t, const uint8_t*, float*, float*);
 
 SMOL_AVX512 RowActs plain_row_acts(const uint8_t* x, int64_t x_stride, int64_t /*nb*/, int64_t t0,
                                    int64_t /*t1*/) {
@@ -414,7 +496,8 @@ SMOL_AVX512 RowActs plain_row_acts(const uint8_t* x, int64_t x_stride, int64_t /
 
 // Rows [r0, r1) against tokens [t0, t1), kTokenBlock tokens at a time (their activations stay in
 // L2 while the rows stream), kTile tokens per pass over a row.
-template <RowActsFn Acts, RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1>
+template <RowActsFn Acts, RowTileFn Tile4, RowTileFn Tile3, RowTileFn Tile2, RowTileFn Tile1,
+          RowPairFn Pair1 = nullptr>
 SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t x_stride,
                             int64_t n, float* y, int64_t y_stride, int64_t r0, int64_t r1,
                             int64_t t0, int64_t t1) {
@@ -427,6 +510,23 @@ SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x
     auto pairs_at = [&](int64_t t) -> const float* {
       return acts.pairs != nullptr ? acts.pairs + (t - tb) / 2 * nb * kPairFloats : nullptr;
     };
+    if constexpr (Pair1 != nullptr) {
+      if (te - tb == 1) {
+        // Decode: row k of the first half beside row k of the second, two sequential streams.
+        const int64_t half = (r1 - r0) / 2;
+        for (int64_t k = 0; k < half; ++k) {
+          const int64_t ra = r0 + k, rb = r0 + half + k;
+          Pair1(w + ra * w_stride, w + rb * w_stride, nb, acts.x, y + tb * y_stride + ra,
+                y + tb * y_stride + rb);
+        }
+        if (r0 + 2 * half < r1) {
+          const int64_t r = r1 - 1;
+          Tile1(w + r * w_stride, nb, acts.x, acts.x_stride, nullptr, y + tb * y_stride + r,
+                y_stride);
+        }
+        continue;
+      }
+    }
     for (int64_t r = r0; r < r1; ++r) {
       const uint8_t* row = w + r * w_stride;
       int64_t t = tb;
@@ -453,9 +553,9 @@ SMOL_AVX512 void gemm_tiled(const uint8_t* w, int64_t w_stride, const uint8_t* x
 
 // Row kernels for decode and for the tail rows of prefill.
 constexpr GemmFn kQ4KRows = gemm_tiled<q4_K_row_acts, q4_K_row_tile<4>, q4_K_row_tile<3>,
-                                       q4_K_row_tile<2>, q4_K_row_tile<1>>;
+                                       q4_K_row_tile<2>, q4_K_row_tile<1>, q4_K_row_pair>;
 constexpr GemmFn kQ6KRows = gemm_tiled<plain_row_acts, q6_K_row_tile<4>, q6_K_row_tile<3>,
-                                       q6_K_row_tile<2>, q6_K_row_tile<1>>;
+                                       q6_K_row_tile<2>, q6_K_row_tile<1>, q6_K_row_pair>;
 
 // From 8 tokens on, the 16-row interleaved VNNI kernel (gemm_avx512.cpp) takes the whole 16-row
 // tiles of the range; the row kernel takes decode and the tail rows. Below 8 tokens the tile's

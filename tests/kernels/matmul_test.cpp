@@ -135,6 +135,37 @@ TEST_P(MatrixKernels, ThreadCountDoesNotChangeBits) {
   EXPECT_EQ(0, std::memcmp(one_mv.data(), two_mv.data(), one_mv.size() * 4));
 }
 
+// Decode (one token) gives every row exactly what the tier's dot kernel gives it: the AVX-512
+// tier reads two rows at a time there (one from each half of a thread's rows), and an odd row
+// count leaves one row to the one-row tile.
+TEST(MatrixKernels, DecodeRowsEqualTheDotKernel) {
+  for (QuantType type : {QuantType::kQ4_K, QuantType::kQ6_K}) {
+    for (int64_t rows : {1, 2, 37, 64}) {
+      const int64_t cols = 768;
+      std::mt19937 rng(static_cast<unsigned>(rows * 7 + static_cast<int>(type)));
+      const auto w = make_weights(rng, type, rows, cols);
+      const auto x = testing::random_floats(rng, cols, 1.0f);
+      const int64_t rb = row_bytes(type, cols);
+      for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+        if (!isa_supported(isa)) continue;
+        IsaScope scope(isa);
+        std::vector<uint8_t> xq(static_cast<size_t>(row_bytes(QuantType::kQ8_K, cols)));
+        quantize_row_q8_K(x.data(), xq.data(), cols);
+        std::vector<float> y(static_cast<size_t>(rows));
+        matvec(type, w.data(), rows, cols, x.data(), y.data());
+        for (int64_t r = 0; r < rows; ++r) {
+          const float want = type == QuantType::kQ4_K
+                                 ? vec_dot_q4_K_q8_K(cols, w.data() + r * rb, xq.data())
+                                 : vec_dot_q6_K_q8_K(cols, w.data() + r * rb, xq.data());
+          ASSERT_EQ(0, std::memcmp(&want, &y[static_cast<size_t>(r)], 4))
+              << quant_type_name(type) << " " << isa_name(isa) << " rows " << rows << " row " << r
+              << ": " << want << " vs " << y[static_cast<size_t>(r)];
+        }
+      }
+    }
+  }
+}
+
 // Weights at any byte offset (GGUF tensors are 32-byte aligned, Q6_K blocks are 210 bytes) give
 // the same bits as aligned weights, on every tier and in both the decode and prefill kernels.
 TEST_P(MatrixKernels, MisalignedWeightsGiveTheSameBits) {
