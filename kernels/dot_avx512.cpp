@@ -18,6 +18,9 @@
 // a lone Q4_K token use exactly the dot kernel's operations per (row, token) (the Q4_K dot is
 // the one-token row tile); Q4_K takes the other tokens in pairs, which share the packs'
 // vectors, the conversion and both FMAs (same integer sums, another float summation order).
+// Decode (one token) runs two rows per pass, one from each half of the thread's rows, so one
+// set of activation loads serves two weight blocks (q4_K_row_pair, q6_K_row_pair); each row
+// still gets the one-row tile's operations.
 // Prefill (8+ tokens) uses the interleaved 16-row kernels of gemm_avx512.cpp instead.
 // GCC 12 warns about the deliberately undefined upper halves inside its own AVX-512 intrinsics
 // (_mm512_undefined_*); a known false positive. Diagnostics only: code generation is unaffected.
