@@ -12,7 +12,10 @@
 # reported two ways: the weights alone, and the weights plus the K and V rows a step also reads
 # (the prompt's 512 positions and up; `smolbot bench` reports the average per step). (On a
 # shared cloud machine the bandwidth swings by 10-20% from one minute to the next; one probe
-# before all rounds judged a decode minutes later against another phase.)
+# before all rounds judged a decode minutes later against another phase.) A second probe reads
+# the model file itself through a mapping (decode_stream_bench --file): the page-cache pages
+# decode reads, where the first probe's fresh buffer may sit on faster or slower memory; the
+# decode fraction is printed against both.
 # Prints every round, then a table of medians with the ratios, and writes all of it as JSON
 # (default build/compare-llamacpp.json).
 #
@@ -52,7 +55,8 @@ done
 
 smolbot="$root/build/bin/smolbot"
 matmul_bench="$root/build/bin/matmul_bench"
-for f in "$model" "$smolbot" "$matmul_bench"; do
+stream_bench="$root/build/bin/decode_stream_bench"
+for f in "$model" "$smolbot" "$matmul_bench" "$stream_bench"; do
   if [[ ! -f "$f" ]]; then
     echo "compare-llamacpp.sh: $f does not exist (build with scripts/build.sh release)" >&2
     exit 1
@@ -92,6 +96,7 @@ for ((r = 1; r <= rounds; ++r)); do
   echo "round $r/$rounds: read bandwidth ($bw_threads threads, 256 MiB)"
   "$matmul_bench" --benchmark_filter="^read_bandwidth/256MiB/threads:${bw_threads}/" \
     --benchmark_min_time=0.5 --benchmark_format=json >"$work/bandwidth-$r.json"
+  "$stream_bench" --file "$model" --threads "$bw_threads" --passes 3 >"$work/file-read-$r.txt"
   echo "round $r/$rounds: ours"
   head -1 /proc/stat >"$work/stat-$r.before"
   "$smolbot" bench --model "$model" -p "$n_prompt" -n "$n_gen" -t "$threads" -r 1 --json \
@@ -114,6 +119,12 @@ bws = [json.load(open(f"{work}/bandwidth-{r}.json"))["benchmarks"][0]["bytes_per
        for r in range(1, rounds + 1)]
 ours = [last_json(f"{work}/ours-{r}.json") for r in range(1, rounds + 1)]
 llama = [last_json(f"{work}/llama-{r}.json") for r in range(1, rounds + 1)]
+def file_read(r):
+    for line in open(f"{work}/file-read-{r}.txt"):
+        if line.startswith("file_read_bytes_per_second "):
+            return float(line.split()[1])
+    raise SystemExit(f"no file_read_bytes_per_second in round {r}'s file probe")
+file_bws = [file_read(r) for r in range(1, rounds + 1)]
 weight_bytes = ours[0]["weight_bytes"]
 bw = statistics.median(bws)
 ceiling = bw / weight_bytes
@@ -121,6 +132,7 @@ kv_read = ours[0]["decode_kv_read_bytes"]
 # Each round's decode against the bandwidth measured just before it.
 fractions = [o["decode_tok_s"] * weight_bytes / b for o, b in zip(ours, bws)]
 fractions_kv = [o["decode_tok_s"] * (weight_bytes + kv_read) / b for o, b in zip(ours, bws)]
+fractions_file = [o["decode_tok_s"] * weight_bytes / b for o, b in zip(ours, file_bws)]
 med = lambda runs, key: statistics.median(x[key] for x in runs)
 # Share of the CPU time the hypervisor gave to others during our run (/proc/stat "steal"): on a
 # shared VM a slow round with steal > 0 lost cycles, not bandwidth.
@@ -139,6 +151,7 @@ print(f"read bandwidth median {bw / 1e9:.1f} GB/s -> decode ceiling {ceiling:.1f
 for r in range(rounds):
     print(f"round {r + 1}: ours pp {ours[r]['prefill_tok_s']:7.2f} tg {ours[r]['decode_tok_s']:6.2f} "
           f"({100 * fractions[r]:.0f}% / {100 * fractions_kv[r]:.0f}% of {bws[r] / 1e9:.1f} GB/s, "
+          f"{100 * fractions_file[r]:.0f}% of the file's {file_bws[r] / 1e9:.1f} GB/s, "
           f"steal {100 * steals[r]:.1f}%) | "
           f"llama.cpp pp {llama[r]['prefill_tok_s']:7.2f} tg {llama[r]['decode_tok_s']:6.2f}")
 rows = []
@@ -154,18 +167,23 @@ for row in rows:
 dec = rows[1]["ours_tok_s"]
 fraction = statistics.median(fractions)
 fraction_kv = statistics.median(fractions_kv)
+fraction_file = statistics.median(fractions_file)
 print(f"\ndecode at {100 * fraction:.0f}% of the bandwidth ceiling counting the weights "
       f"({weight_bytes / 1e9:.3f} GB per token), {100 * fraction_kv:.0f}% counting the KV cache "
       f"reads too (+{kv_read / 1e6:.0f} MB per token on average); medians over rounds, each "
       f"against its own probe ({dec * weight_bytes / 1e9:.1f} GB/s of weights at the median "
-      f"decode, {100 * dec / ceiling:.0f}% of the median bandwidth)")
+      f"decode, {100 * dec / ceiling:.0f}% of the median bandwidth); against the model file's own "
+      f"read speed (median of rounds): {100 * fraction_file:.0f}%")
 report = {"model": model, "threads": threads, "rounds": rounds, "isa": ours[0]["isa"],
           "llama_cpu_variant": llama_variant,
           "read_bandwidth_bytes_s": bw, "read_bandwidth_per_round": bws,
           "weight_bytes": weight_bytes, "decode_ceiling_tok_s": ceiling,
           "decode_fraction_of_ceiling": fraction, "decode_fraction_per_round": fractions,
           "decode_kv_read_bytes": kv_read, "decode_fraction_with_kv": fraction_kv,
-          "decode_fraction_with_kv_per_round": fractions_kv, "cpu_steal_share_per_round": steals,
+          "decode_fraction_with_kv_per_round": fractions_kv,
+          "file_read_bandwidth_per_round": file_bws, "decode_fraction_of_file_read": fraction_file,
+          "decode_fraction_of_file_read_per_round": fractions_file,
+          "cpu_steal_share_per_round": steals,
           "load_average": load, "summary": rows, "ours": ours, "llama_cpp": llama}
 os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
 json.dump(report, open(out, "w"), indent=1)
