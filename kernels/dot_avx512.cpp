@@ -90,10 +90,6 @@ SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], c
   const __m512i isum = _mm512_dpwssd_epi32(z, _mm512_packs_epi32(p0, p1), sc[0]);
   return _mm512_dpwssd_epi32(isum, _mm512_packs_epi32(p2, p3), sc[1]);
 }
-SMOL_AVX512 inline __m512i block_isum(const __m512i q[4], const __m512i sc[2], const uint8_t* aq) {
-  const __m512i a[4] = {loadu512(aq), loadu512(aq + 64), loadu512(aq + 128), loadu512(aq + 192)};
-  return block_isum(q, sc, a);
-}
 
 // Two tokens share the pack instead: pack(Pc(t0), Pc(t1)) holds chunk c of both, so each 128-bit
 // lane's 8 words belong to one sub-block, and after vpdpwssd s32 lanes 0-1 of every 128-bit lane
