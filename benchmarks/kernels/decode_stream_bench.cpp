@@ -20,7 +20,6 @@
 // pass's GB/s and the median: on a warm page cache these are the very pages decode reads, where
 // a fresh buffer may sit on faster or slower memory (benchmarks/compare-llamacpp.sh).
 #include <fcntl.h>
-#include <immintrin.h>
 #include <omp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -37,7 +36,7 @@
 #include <string>
 #include <vector>
 
-#include "smol/fp16.h"
+#include "bench_memory.h"
 #include "smol/kernels.h"
 
 namespace smol::kernels {
@@ -76,41 +75,11 @@ std::vector<Matrix> smollm3_3b_layout() {
   return m;
 }
 
-// Random bytes with a small fp16 scale in every block: speed does not depend on the values.
 void fill_random_blocks(uint8_t* base, const std::vector<Matrix>& matrices) {
-  std::mt19937_64 rng(1);
-  const uint16_t d = fp32_to_fp16(0.001f);
+  uint64_t seed = 1;
   for (const Matrix& m : matrices) {
-    uint8_t* p = base + m.offset;
-    for (size_t i = 0; i + 8 <= m.bytes(); i += 8) {
-      const uint64_t v = rng();
-      std::memcpy(p + i, &v, 8);
-    }
-    const int64_t bb = block_bytes(m.type), nb = static_cast<int64_t>(m.bytes()) / bb;
-    for (int64_t b = 0; b < nb; ++b) {
-      uint8_t* blk = p + b * bb;
-      if (m.type == QuantType::kQ4_K) {
-        std::memcpy(blk, &d, 2);
-        std::memcpy(blk + 2, &d, 2);
-      } else {
-        std::memcpy(blk + 208, &d, 2);  // Q6_K: d is the last field
-      }
-    }
+    bench::fill_random_blocks(base + m.offset, m.type, m.rows, m.cols, seed++);
   }
-}
-
-__attribute__((target("avx2"))) uint64_t sum_bytes(const uint8_t* p, size_t n) {
-  __m256i a = _mm256_setzero_si256(), b = a;
-  size_t i = 0;
-  for (; i + 64 <= n; i += 64) {
-    a = _mm256_add_epi64(a, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    b = _mm256_add_epi64(b, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 32)));
-  }
-  alignas(32) uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), _mm256_add_epi64(a, b));
-  uint64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  for (; i < n; ++i) s += p[i];
-  return s;
 }
 
 // This thread's half (third, ...) of [p, p + n), cut on cache lines.
@@ -118,7 +87,7 @@ uint64_t read_share(const uint8_t* p, size_t n) {
   const size_t id = static_cast<size_t>(omp_get_thread_num());
   const size_t nt = static_cast<size_t>(omp_get_num_threads());
   const size_t begin = n * id / nt / 64 * 64, end = id + 1 == nt ? n : n * (id + 1) / nt / 64 * 64;
-  return sum_bytes(p + begin, end - begin);
+  return bench::sum_bytes(p + begin, end - begin);
 }
 
 double now() {
@@ -192,10 +161,6 @@ int main(int argc, char** argv) {
     }
   }
   if (threads < 1 || passes < 1) return usage();
-  if (!__builtin_cpu_supports("avx2")) {
-    std::fprintf(stderr, "decode_stream_bench: the read probe needs AVX2\n");
-    return 1;
-  }
   if (!file.empty()) return read_file(file, threads, passes);
   if (!isa.empty()) {
     const auto tier = parse_isa(isa);

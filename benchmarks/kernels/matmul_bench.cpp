@@ -11,7 +11,6 @@
 //
 // Run: build-*/bin/matmul_bench --benchmark_min_time=0.2 [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 #include <omp.h>
 
 #include <cstdint>
@@ -21,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "smol/fp16.h"
+#include "bench_memory.h"
 #include "smol/kernels.h"
 
 namespace smol::kernels {
@@ -29,39 +28,9 @@ namespace {
 
 constexpr int64_t kColdBytes = int64_t{256} << 20;
 
-// Random blocks with a sane fp16 scale: speed does not depend on the values, and random bytes
-// are much faster to make than quantizing 262M floats for the vocab matrix.
 std::vector<uint8_t> random_blocks(QuantType type, int64_t rows, int64_t cols, uint32_t seed) {
-  const int64_t rb = row_bytes(type, cols);
-  std::vector<uint8_t> w(static_cast<size_t>(rb * rows));
-  std::mt19937_64 rng(seed);
-  for (size_t i = 0; i + 8 <= w.size(); i += 8) {
-    const uint64_t v = rng();
-    std::memcpy(w.data() + i, &v, 8);
-  }
-  const int64_t bb = block_bytes(type), nblocks = rows * rb / bb;
-  const uint16_t d = fp32_to_fp16(0.001f);
-  for (int64_t b = 0; b < nblocks; ++b) {
-    uint8_t* p = w.data() + b * bb;
-    switch (type) {
-      case QuantType::kQ4_K:
-        std::memcpy(p, &d, 2), std::memcpy(p + 2, &d, 2);
-        break;
-      case QuantType::kQ6_K:
-        std::memcpy(p + 208, &d, 2);
-        break;
-      case QuantType::kQ8_0:
-      case QuantType::kF16:
-        std::memcpy(p, &d, 2);
-        break;
-      default:
-        break;
-    }
-  }
-  if (type == QuantType::kF32) {
-    auto* f = reinterpret_cast<float*>(w.data());
-    for (int64_t i = 0; i < rows * cols; ++i) f[i] = 0.001f * static_cast<float>(i % 17);
-  }
+  std::vector<uint8_t> w(static_cast<size_t>(row_bytes(type, cols) * rows));
+  bench::fill_random_blocks(w.data(), type, rows, cols, seed);
   return w;
 }
 
@@ -187,31 +156,6 @@ void bm_quantize_q8_K(benchmark::State& state, int64_t n, Isa isa) {
   set_counters(state, 4.0 * n, 0.0, 0.0);
 }
 
-// Sum of n 64-bit words with 4 independent AVX2 accumulators, so the loop is never the limit.
-__attribute__((target("avx2"))) uint64_t sum_words_avx2(const uint64_t* p, int64_t n) {
-  __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0;
-  int64_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    a0 = _mm256_add_epi64(a0, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i)));
-    a1 = _mm256_add_epi64(a1, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 4)));
-    a2 = _mm256_add_epi64(a2, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 8)));
-    a3 = _mm256_add_epi64(a3, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + i + 12)));
-  }
-  alignas(32) uint64_t lanes[4];
-  _mm256_store_si256(reinterpret_cast<__m256i*>(lanes),
-                     _mm256_add_epi64(_mm256_add_epi64(a0, a1), _mm256_add_epi64(a2, a3)));
-  uint64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3];
-  for (; i < n; ++i) s += p[i];
-  return s;
-}
-
-uint64_t sum_words(const uint64_t* p, int64_t n) {
-  if (__builtin_cpu_supports("avx2")) return sum_words_avx2(p, n);
-  uint64_t s = 0;
-  for (int64_t i = 0; i < n; ++i) s += p[i];
-  return s;
-}
-
 // STREAM-style read: every 64-bit word of a buffer summed by `threads` OpenMP threads, each
 // reading one contiguous part (like matvec's row split).
 void bm_read_bandwidth(benchmark::State& state, int64_t bytes, int threads) {
@@ -225,7 +169,8 @@ void bm_read_bandwidth(benchmark::State& state, int64_t bytes, int threads) {
     {
       const int64_t id = omp_get_thread_num(), nt = omp_get_num_threads();
       const int64_t begin = n * id / nt, end = n * (id + 1) / nt;
-      total += sum_words(p + begin, end - begin);
+      total += bench::sum_bytes(reinterpret_cast<const uint8_t*>(p + begin),
+                                static_cast<size_t>(end - begin) * 8);
     }
     benchmark::DoNotOptimize(total);
   }
