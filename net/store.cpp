@@ -1,6 +1,6 @@
 #include "store.h"
 
-#include <Poco/Data/RecordSet.h>
+#include <Poco/Data/LOB.h>
 #include <Poco/Data/SQLite/Connector.h>
 #include <Poco/Data/Session.h>
 #include <Poco/Data/Statement.h>
@@ -126,28 +126,43 @@ Status Store::delete_session(const std::string& id_in) {
 
 namespace {
 
-Session session_from_row(Poco::Data::RecordSet& rs, size_t row) {
-  Session s;
-  s.id = rs.value(0, row).convert<std::string>();
-  s.title = rs.value(1, row).convert<std::string>();
-  s.settings =
-      settings_from_json(json::parse(rs.value(2, row).convert<std::string>(), nullptr, false));
-  s.created_ms = rs.value(3, row).convert<Poco::Int64>();
-  s.updated_ms = rs.value(4, row).convert<Poco::Int64>();
-  return s;
+// POCO's SQLite extractor reads a TEXT value into std::string as a C string, so it stops at the
+// first U+0000, and a model can emit that character. Free text is read as a CLOB instead, whose
+// length comes from sqlite3_column_bytes; the stored value is the same TEXT either way.
+using TextColumn = std::vector<Poco::Data::CLOB>;
+
+std::string text_of(const Poco::Data::CLOB& c) {
+  return std::string(c.content().begin(), c.content().end());
 }
+
+// The sessions table's columns, one vector per column (typed extraction, see TextColumn).
+struct SessionRows {
+  std::vector<std::string> ids;
+  TextColumn titles, settings;
+  std::vector<Poco::Int64> created, updated;
+
+  Session at(size_t row) const {
+    Session s;
+    s.id = ids[row];
+    s.title = text_of(titles[row]);
+    s.settings = settings_from_json(json::parse(text_of(settings[row]), nullptr, false));
+    s.created_ms = created[row];
+    s.updated_ms = updated[row];
+    return s;
+  }
+};
 
 }  // namespace
 
 Result<std::vector<Session>> Store::list_sessions() {
   std::vector<Session> out;
   Status st = impl_->transaction("list sessions", [&](Poco::Data::Session& db) {
-    Poco::Data::Statement select(db);
-    select << "SELECT id, title, settings, created_ms, updated_ms FROM sessions"
-              " ORDER BY updated_ms DESC, id";
-    select.execute();
-    Poco::Data::RecordSet rs(select);
-    for (size_t r = 0; r < rs.rowCount(); ++r) out.push_back(session_from_row(rs, r));
+    SessionRows rows;
+    db << "SELECT id, title, settings, created_ms, updated_ms FROM sessions"
+          " ORDER BY updated_ms DESC, id",
+        into(rows.ids), into(rows.titles), into(rows.settings), into(rows.created),
+        into(rows.updated), now;
+    for (size_t r = 0; r < rows.ids.size(); ++r) out.push_back(rows.at(r));
   });
   if (!st.ok()) return Error{st.error()};
   return out;
@@ -157,30 +172,30 @@ Result<std::optional<Session>> Store::get_session(const std::string& id_in, bool
   std::optional<Session> out;
   Status st = impl_->transaction("get session", [&](Poco::Data::Session& db) {
     std::string id = id_in;
-    Poco::Data::Statement select(db);
-    select << "SELECT id, title, settings, created_ms, updated_ms FROM sessions WHERE id=?",
-        use(id);
-    select.execute();
-    Poco::Data::RecordSet rs(select);
-    if (rs.rowCount() == 0) return;
-    out = session_from_row(rs, 0);
+    SessionRows rows;
+    db << "SELECT id, title, settings, created_ms, updated_ms FROM sessions WHERE id=?",
+        into(rows.ids), into(rows.titles), into(rows.settings), into(rows.created),
+        into(rows.updated), use(id), now;
+    if (rows.ids.empty()) return;
+    out = rows.at(0);
     if (!with_messages) return;
-    Poco::Data::Statement msgs(db);
-    msgs << "SELECT id, role, content, reasoning, tool_calls, status, stats, created_ms"
-            " FROM messages WHERE session_id=? ORDER BY id",
-        use(id);
-    msgs.execute();
-    Poco::Data::RecordSet m(msgs);
-    for (size_t r = 0; r < m.rowCount(); ++r) {
+    std::vector<Poco::Int64> ids, created;
+    std::vector<std::string> roles, statuses;
+    TextColumn contents, reasonings, calls, stats;
+    db << "SELECT id, role, content, reasoning, tool_calls, status, stats, created_ms"
+          " FROM messages WHERE session_id=? ORDER BY id",
+        into(ids), into(roles), into(contents), into(reasonings), into(calls), into(statuses),
+        into(stats), into(created), use(id), now;
+    for (size_t r = 0; r < ids.size(); ++r) {
       StoredMessage msg;
-      msg.id = m.value(0, r).convert<Poco::Int64>();
-      msg.role = m.value(1, r).convert<std::string>();
-      msg.content = m.value(2, r).convert<std::string>();
-      msg.reasoning = m.value(3, r).convert<std::string>();
-      msg.tool_calls_json = m.value(4, r).convert<std::string>();
-      msg.status = m.value(5, r).convert<std::string>();
-      msg.stats_json = m.value(6, r).convert<std::string>();
-      msg.created_ms = m.value(7, r).convert<Poco::Int64>();
+      msg.id = ids[r];
+      msg.role = roles[r];
+      msg.content = text_of(contents[r]);
+      msg.reasoning = text_of(reasonings[r]);
+      msg.tool_calls_json = text_of(calls[r]);
+      msg.status = statuses[r];
+      msg.stats_json = text_of(stats[r]);
+      msg.created_ms = created[r];
       out->messages.push_back(std::move(msg));
     }
   });

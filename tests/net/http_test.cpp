@@ -168,6 +168,25 @@ TEST_F(HttpTest, MessageStreamsThinkingTokensAndDone) {
   EXPECT_EQ(s["title"], "hi");  // the first message names a default-titled session
 }
 
+// U+0000 is valid text (the random-weight model emits it now and then): the stream, the stored
+// answer, a stored user message and a title all keep it and what follows it.
+TEST_F(HttpTest, NulCharactersSurviveStreamAndStore) {
+  using namespace std::string_literals;
+  std::string id = new_session({{"title", "a\0b"s}});
+  auto r = http().post("/api/sessions/" + id + "/messages", {{"content", "NUL\0after"s}});
+  ASSERT_EQ(r.status, 202) << r.body;
+  auto ev = events(id);
+  EXPECT_EQ(join(ev, "thinking"), "h\0m"s);
+  EXPECT_EQ(join(ev, "token"), "Hello\0world"s);
+  auto s = http().get("/api/sessions/" + id).json_body();
+  EXPECT_EQ(s["title"], "a\0b"s);
+  ASSERT_EQ(s["messages"].size(), 2u);
+  EXPECT_EQ(s["messages"][0]["content"], "NUL\0after"s);
+  EXPECT_EQ(s["messages"][1]["content"], "Hello\0world"s);
+  EXPECT_EQ(s["messages"][1]["reasoning"], "h\0m"s);
+  EXPECT_EQ(http().get("/api/sessions").json_body()["sessions"][0]["title"], "a\0b"s);
+}
+
 TEST_F(HttpTest, ResumeWithLastEventIdLosesNothing) {
   script_.delay_ms = 5;
   std::string id = new_session();

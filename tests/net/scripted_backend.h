@@ -3,8 +3,8 @@
 //
 // Tokens are bytes (id = byte value, 256 = end of generation). The "model" replies with a script
 // chosen from the last user turn: "LONG" streams forever (until max_tokens or stop), "TOOL"
-// answers with a tool call, anything else thinks briefly and says "Hello world". Output goes
-// through the real smol_chat OutputParser.
+// answers with a tool call, "NUL" thinks and answers with a U+0000 inside, anything else thinks
+// briefly and says "Hello world". Output goes through the real smol_chat OutputParser.
 #pragma once
 
 #include <atomic>
@@ -36,10 +36,12 @@ class ScriptedSequence : public Sequence {
     size_t last_user = text.rfind("<|im_start|>user");
     std::string turn = last_user == std::string::npos ? "" : text.substr(last_user);
     long_ = turn.find("LONG") != std::string::npos;
+    using namespace std::string_literals;
     reply_ = turn.find("TOOL") != std::string::npos
                  ? "<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": "
-                   "\"Paris\"}}\n</tool_call>"
-                 : "<think>\nhmm\n</think>\nHello world";
+                   "\"Paris\"}}\n</tool_call>"s
+             : turn.find("NUL") != std::string::npos ? "<think>\nh\0m\n</think>\nHello\0world"s
+                                                     : "<think>\nhmm\n</think>\nHello world"s;
     pos_ = 0;
     return static_cast<int>(keep);
   }
