@@ -172,8 +172,7 @@ SMOL_AVX512 inline void decode_q4_K(const uint8_t* w, Q4KDecoded& out) {
   const __m512i low4 = _mm512_set1_epi8(0x0f);
   __m512i r01 = loadu512(w + q4k::kQs), r23 = loadu512(w + q4k::kQs + 64);
   // One load each: folded into both the AND and the shift, GCC would read the same 64 bytes
-  // twice. Decode streams at what the load queue lets it keep in flight, so every load per
-  // block counts (docs/performance.md, session 6).
+  // twice (+4.7% in L2; docs/performance.md, session 6).
   asm("" : "+v"(r01), "+v"(r23));
   out.q[0] = _mm512_and_si512(r01, low4);
   out.q[1] = _mm512_and_si512(_mm512_srli_epi16(r01, 4), low4);
@@ -352,7 +351,7 @@ SMOL_AVX512 void q4_K_row_pair(const uint8_t* wa, const uint8_t* wb, int64_t nb,
     decode_q4_K<true, false>(wa + i * q4k::kBytes, da);
     decode_q4_K<true, false>(wb + i * q4k::kBytes, db);
     Q4KActBlock a = load_q4_K_acts(x + i * q4act::kBytes);
-    asm("" : "+v"(a.q[0]), "+v"(a.q[1]), "+v"(a.q[2]), "+v"(a.q[3]));  // loaded once
+    asm("" : "+v"(a.q[0]), "+v"(a.q[1]), "+v"(a.q[2]), "+v"(a.q[3]), "+v"(a.sub));  // loaded once
     apply_q4_K(da, a, acc_a, acc_ma);
     apply_q4_K(db, a, acc_b, acc_mb);
   }
@@ -462,20 +461,24 @@ SMOL_AVX512 void q6_K_row_tile(const uint8_t* w, int64_t nb, const uint8_t* x, i
   for (int j = 0; j < T; ++j) y[j * y_stride] = _mm512_reduce_add_ps(acc[j]);
 }
 
-// Rows a and b against one token, as q4_K_row_pair (each row exactly as q6_K_row_tile<1>).
+// Rows a and b against one token, as q4_K_row_pair (each row exactly as q6_K_row_tile<1>). One
+// row's block is decoded and applied before the other's: two decoded Q6_K blocks live at once
+// spilled three zmm to the stack per block.
 SMOL_AVX512 void q6_K_row_pair(const uint8_t* wa, const uint8_t* wb, int64_t nb, const uint8_t* x,
                                float* ya, float* yb) {
   __m512 acc_a = _mm512_setzero_ps(), acc_b = _mm512_setzero_ps();
-  Q6KDecoded da, db;
+  Q6KDecoded d;
   for (int64_t i = 0; i < nb; ++i) {
-    prefetch_ahead(wa + i * q6k::kBytes, q6k::kBytes);
-    prefetch_ahead(wb + i * q6k::kBytes, q6k::kBytes);
-    decode_q6_K(wa + i * q6k::kBytes, da);
-    decode_q6_K(wb + i * q6k::kBytes, db);
     Q8KActBlock a = load_q8_K_acts(x + i * q8k::kBytes);
-    asm("" : "+v"(a.q[0]), "+v"(a.q[1]), "+v"(a.q[2]), "+v"(a.q[3]));  // loaded once
-    apply_q6_K(da, a, acc_a);
-    apply_q6_K(db, a, acc_b);
+    asm(""
+        : "+v"(a.q[0]), "+v"(a.q[1]), "+v"(a.q[2]), "+v"(a.q[3]), "+v"(a.bsums),
+          "+v"(a.da));  // loaded once
+    prefetch_ahead(wa + i * q6k::kBytes, q6k::kBytes);
+    decode_q6_K(wa + i * q6k::kBytes, d);
+    apply_q6_K(d, a, acc_a);
+    prefetch_ahead(wb + i * q6k::kBytes, q6k::kBytes);
+    decode_q6_K(wb + i * q6k::kBytes, d);
+    apply_q6_K(d, a, acc_b);
   }
   *ya = _mm512_reduce_add_ps(acc_a);
   *yb = _mm512_reduce_add_ps(acc_b);
