@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 #include "block_io.h"
 #include "kernel_table.h"
@@ -41,45 +42,121 @@ SMOL_AVX2 inline __m256i loadu256(const uint8_t* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
 }
 
-// Min term of one Q4_K block: Σ_s m_s·(bsums[2s] + bsums[2s+1]) as 4 int32 partial sums.
-SMOL_AVX2 inline __m128i q4_K_min_terms(uint64_t mins, const uint8_t* bsums) {
-  const __m128i m16 = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(mins)));
-  const __m128i b0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums));
-  const __m128i b1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(bsums + 16));
-  return _mm_madd_epi16(m16, _mm_hadd_epi16(b0, b1));  // pair sums fit: 2·16·127 < 32767
+SMOL_AVX2 inline __m128i loadu128(const uint8_t* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+
+// vpshufb patterns over s16 words: word j of each 128-bit lane to the whole lane (Q4_K: one
+// scale per 32-weight chunk), and word 2q to lane 0 and 2q+1 to lane 1 (Q6_K: one scale per 16).
+// Broadcasting a scale with set1 from a general register costs a transfer and a shuffle each
+// (16 per Q6_K block); these shuffle one vector that holds them all.
+struct WordPattern {
+  alignas(32) uint8_t b[32];
+};
+constexpr WordPattern word_pattern(int lane0_word, int lane1_word) {
+  WordPattern w{};
+  for (int i = 0; i < 32; ++i) {
+    w.b[i] = static_cast<uint8_t>(2 * (i < 16 ? lane0_word : lane1_word) + (i & 1));
+  }
+  return w;
+}
+constexpr WordPattern kWordBroadcast[8] = {
+    word_pattern(0, 0), word_pattern(1, 1), word_pattern(2, 2), word_pattern(3, 3),
+    word_pattern(4, 4), word_pattern(5, 5), word_pattern(6, 6), word_pattern(7, 7)};
+constexpr WordPattern kWordPairs[4] = {word_pattern(0, 1), word_pattern(2, 3), word_pattern(4, 5),
+                                       word_pattern(6, 7)};
+SMOL_AVX2 inline __m256i shuffle_words(__m256i v, const WordPattern& p) {
+  return _mm256_shuffle_epi8(v, _mm256_load_si256(reinterpret_cast<const __m256i*>(p.b)));
+}
+
+// The activations' Q4_K sub-block sums, bsums[2s] + bsums[2s+1] as s16 (|sum| <= 32·127), for the
+// min term.
+SMOL_AVX2 inline __m128i q8_K_sub_sums(const uint8_t* a) {
+  return _mm_hadd_epi16(loadu128(a + q8k::kBsums), loadu128(a + q8k::kBsums + 16));
+}
+
+// Min term of one Q4_K block: Σ_s m_s·(sub-block sum s) as 4 int32 partial sums.
+SMOL_AVX2 inline __m128i q4_K_min_terms(uint64_t mins, __m128i sub_sums) {
+  return _mm_madd_epi16(_mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(mins))),
+                        sub_sums);
+}
+
+// Decode's Q4_K activations, laid out once per call so that one vpmaddwd serves two sub-blocks:
+// chunk c (weights 64c..64c+63: sub-blocks 2c and 2c+1) as A_c = [a(2c, 0..15) | a(2c+1, 0..15)]
+// and B_c = [a(2c, 16..31) | a(2c+1, 16..31)] (a(j, k): activation k of sub-block j), then the
+// 8 sub-block sums, then d_a.
+namespace q4lane {
+constexpr int64_t kQs = 0, kSubSums = 256, kD = 272, kBytes = 288;
+}  // namespace q4lane
+
+SMOL_AVX2 inline void to_q4_K_lanes(const uint8_t* a, uint8_t* out) {
+  for (int c = 0; c < 4; ++c) {
+    const uint8_t* q = a + q8k::kQs + 64 * c;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 64 * c),
+                        _mm256_setr_m128i(loadu128(q), loadu128(q + 32)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 64 * c + 32),
+                        _mm256_setr_m128i(loadu128(q + 16), loadu128(q + 48)));
+  }
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(out + q4lane::kSubSums), q8_K_sub_sums(a));
+  std::memcpy(out + q4lane::kD, a + q8k::kD, 4);
+}
+
+// q4_K_block over the lane layout: 16 quant bytes broadcast to both lanes, shifted by 0 (lane 0)
+// and 4 (lane 1), give sub-block 2c's weights beside 2c+1's; the two halves of the chunk then
+// share one scale vector, so their vpmaddubsw results add in s16 (|sum| <= 4·15·127) before a
+// single vpmaddwd (three multiplies per 64 weights where the classic recipe takes four, and one
+// scale shuffle instead of two).
+SMOL_AVX2 inline void q4_K_block_lanes(const uint8_t* wb, const uint8_t* a, __m256& acc,
+                                       __m128& acc_m) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i shifts = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
+  const Q4KScales s = unpack_q4_K_scales(wb + q4k::kScales);
+  const __m256i sc = _mm256_broadcastsi128_si256(
+      _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s.sc))));
+  __m256i isum0 = _mm256_setzero_si256(), isum1 = _mm256_setzero_si256();
+  for (int c = 0; c < 4; ++c) {
+    const __m256i qa = _mm256_broadcastsi128_si256(loadu128(wb + q4k::kQs + 32 * c));
+    const __m256i qb = _mm256_broadcastsi128_si256(loadu128(wb + q4k::kQs + 32 * c + 16));
+    const __m256i wa = _mm256_and_si256(_mm256_srlv_epi32(qa, shifts), low4);
+    const __m256i wbv = _mm256_and_si256(_mm256_srlv_epi32(qb, shifts), low4);
+    const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(wa, loadu256(a + 64 * c)),
+                                       _mm256_maddubs_epi16(wbv, loadu256(a + 64 * c + 32)));
+    const __m256i m = _mm256_madd_epi16(p, shuffle_words(sc, kWordPairs[c]));
+    if (c % 2 == 0) {
+      isum0 = _mm256_add_epi32(isum0, m);
+    } else {
+      isum1 = _mm256_add_epi32(isum1, m);
+    }
+  }
+  const __m128 dd =
+      _mm_mul_ps(_mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(load_u32(wb + q4k::kD)))),
+                 _mm_set1_ps(load_f32(a + q4lane::kD)));
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(isum0, isum1)),
+                        _mm256_broadcastss_ps(dd), acc);
+  acc_m = _mm_fmadd_ps(
+      _mm_cvtepi32_ps(q4_K_min_terms(
+          s.m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(a + q4lane::kSubSums)))),
+      _mm_permute_ps(dd, 0x55), acc_m);
+}
+
+SMOL_AVX2 inline float q4_K_result(__m256 acc, __m128 acc_m) {
+  __m128 m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
+  m = _mm_add_ss(m, _mm_movehdup_ps(m));
+  return hsum_ps(acc) - _mm_cvtss_f32(m);
 }
 
 SMOL_AVX2 float dot_q4_K_avx2(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* a = static_cast<const uint8_t*>(av);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_m = _mm_setzero_ps();
+  // The decode kernel's steps exactly (bit-identical), the lane layout made block by block.
+  alignas(32) uint8_t lanes[q4lane::kBytes];
   for (int64_t i = 0; i < n / kQK; ++i, w += q4k::kBytes, a += q8k::kBytes) {
-    const float da = load_f32(a + q8k::kD);
-    const float d = f16c_load(w + q4k::kD) * da, dmin = f16c_load(w + q4k::kDmin) * da;
-    const Q4KScales s = unpack_q4_K_scales(w + q4k::kScales);
-    acc_m = _mm_fmadd_ps(_mm_cvtepi32_ps(q4_K_min_terms(s.m, a + q8k::kBsums)), _mm_set1_ps(dmin),
-                         acc_m);
-    const uint8_t* qs = w + q4k::kQs;
-    const uint8_t* q8 = a + q8k::kQs;
-    __m256i isum = _mm256_setzero_si256();
-    for (int c = 0; c < 4; ++c) {
-      const __m256i q = loadu256(qs + 32 * c);
-      const __m256i lo = _mm256_and_si256(q, low4);
-      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), low4);
-      __m256i p_lo = _mm256_maddubs_epi16(lo, loadu256(q8 + 64 * c));
-      __m256i p_hi = _mm256_maddubs_epi16(hi, loadu256(q8 + 64 * c + 32));
-      p_lo = _mm256_madd_epi16(p_lo, _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c))));
-      p_hi =
-          _mm256_madd_epi16(p_hi, _mm256_set1_epi16(static_cast<short>(q4k_byte(s.sc, 2 * c + 1))));
-      isum = _mm256_add_epi32(isum, _mm256_add_epi32(p_lo, p_hi));
-    }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d), acc);
+    to_q4_K_lanes(a, lanes);
+    q4_K_block_lanes(w, lanes, acc, acc_m);
   }
-  __m128 m = _mm_add_ps(acc_m, _mm_movehl_ps(acc_m, acc_m));
-  m = _mm_add_ss(m, _mm_movehdup_ps(m));
-  return hsum_ps(acc) - _mm_cvtss_f32(m);
+  return q4_K_result(acc, acc_m);
 }
 
 // The two high bits of Q6_K quarter `quarter` (0..3) moved to bits 4-5 of every byte.
@@ -97,42 +174,93 @@ SMOL_AVX2 inline __m256i q6_K_high(__m256i qh, int quarter) {
   }
 }
 
+// Q6_K scales as s16 words: sc16 holds groups 0-7 in lane 0 and 8-15 in lane 1; half h's
+// eight, in both lanes.
+SMOL_AVX2 inline __m256i q6_K_half_scales(__m256i sc16, int h) {
+  return h == 0 ? _mm256_permute4x64_epi64(sc16, 0x44) : _mm256_permute4x64_epi64(sc16, 0xee);
+}
+
+// One Q6_K block against one Q8_K block: acc += d·d_a·Σ sc·((q6 - 32)·a).
+SMOL_AVX2 inline void q6_K_block(const uint8_t* wb, const uint8_t* a, __m256& acc) {
+  const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb + q6k::kScales));
+  // (q6 - 32)·a = q6·a - 32·a: subtract 32·Σ_g sc_g·bsums_g once per block.
+  __m256i isum0 =
+      _mm256_sub_epi32(_mm256_setzero_si256(),
+                       _mm256_slli_epi32(_mm256_madd_epi16(loadu256(a + q8k::kBsums), sc16), 5));
+  __m256i isum1 = _mm256_setzero_si256();
+  for (int h = 0; h < 2; ++h) {
+    const __m256i sch = q6_K_half_scales(sc16, h);
+    const __m256i qh = loadu256(wb + q6k::kQh + 32 * h);
+    const uint8_t* q8 = a + q8k::kQs + 128 * h;
+    for (int k = 0; k < 2; ++k) {
+      __m256i ql = loadu256(wb + q6k::kQl + 64 * h + 32 * k);
+      asm("" : "+x"(ql));  // one load: GCC would fold it into both the AND and the shift
+      // quarter k: low nibbles (groups 2k, 2k+1 of the half); quarter 2+k: high nibbles.
+      const __m256i va = _mm256_or_si256(_mm256_and_si256(ql, low4), q6_K_high(qh, k));
+      const __m256i vb =
+          _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4), low4), q6_K_high(qh, 2 + k));
+      const __m256i pa = _mm256_maddubs_epi16(va, loadu256(q8 + 32 * k));
+      const __m256i pb = _mm256_maddubs_epi16(vb, loadu256(q8 + 32 * (2 + k)));
+      isum0 = _mm256_add_epi32(isum0, _mm256_madd_epi16(pa, shuffle_words(sch, kWordPairs[k])));
+      isum1 = _mm256_add_epi32(isum1, _mm256_madd_epi16(pb, shuffle_words(sch, kWordPairs[2 + k])));
+    }
+  }
+  const float d = f16c_load(wb + q6k::kD) * load_f32(a + q8k::kD);
+  acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(isum0, isum1)), _mm256_set1_ps(d), acc);
+}
+
 SMOL_AVX2 float dot_q6_K_avx2(int64_t n, const void* wv, const void* av) {
   const auto* w = static_cast<const uint8_t*>(wv);
   const auto* a = static_cast<const uint8_t*>(av);
-  const __m256i low4 = _mm256_set1_epi8(0x0f);
   __m256 acc = _mm256_setzero_ps();
-  for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) {
-    const float d = f16c_load(w + q6k::kD) * load_f32(a + q8k::kD);
-    const auto* sc = reinterpret_cast<const int8_t*>(w + q6k::kScales);
-    const uint8_t* q8 = a + q8k::kQs;
-    const __m256i sc16 =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
-    // (q6 - 32)·a = q6·a - 32·a: subtract 32·Σ_g sc_g·bsums_g once per block.
-    const __m256i bs = loadu256(a + q8k::kBsums);
-    __m256i isum = _mm256_slli_epi32(_mm256_madd_epi16(bs, sc16), 5);
-    isum = _mm256_sub_epi32(_mm256_setzero_si256(), isum);
-    for (int h = 0; h < 2; ++h) {
-      const __m256i qh = loadu256(w + q6k::kQh + 32 * h);
-      for (int k = 0; k < 2; ++k) {
-        const __m256i ql = loadu256(w + q6k::kQl + 64 * h + 32 * k);
-        // quarter k: low nibbles; quarter 2+k: high nibbles.
-        const int qa = k, qb = 2 + k;
-        const __m256i va = _mm256_or_si256(_mm256_and_si256(ql, low4), q6_K_high(qh, qa));
-        const __m256i vb =
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4), low4), q6_K_high(qh, qb));
-        const int ga = 8 * h + 2 * qa, gb = 8 * h + 2 * qb;  // first of the two groups covered
-        const __m256i sa = _mm256_set_m128i(_mm_set1_epi16(sc[ga + 1]), _mm_set1_epi16(sc[ga]));
-        const __m256i sb = _mm256_set_m128i(_mm_set1_epi16(sc[gb + 1]), _mm_set1_epi16(sc[gb]));
-        const __m256i pa = _mm256_maddubs_epi16(va, loadu256(q8 + 128 * h + 32 * qa));
-        const __m256i pb = _mm256_maddubs_epi16(vb, loadu256(q8 + 128 * h + 32 * qb));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pa, sa));
-        isum = _mm256_add_epi32(isum, _mm256_madd_epi16(pb, sb));
-      }
-    }
-    acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(d), acc);
-  }
+  for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) q6_K_block(w, a, acc);
   return hsum_ps(acc);
+}
+
+// Decode streams the weights once. Without software prefetch the AVX2 matvec on a Zen 3 (no
+// AVX-512) streamed at 0.68-0.77 of the machine's read; asking for the bytes 2 KiB ahead of every
+// block took it to 0.80-0.92 (docs/performance.md, session 8). Rows are contiguous, so this runs
+// on into the next row; a prefetch never faults, also past the end of the tensor.
+constexpr int64_t kPrefetchAhead = 2048;
+SMOL_AVX2 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
+  for (int64_t o = 0; o < bytes; o += 64) {
+    _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + o), _MM_HINT_T0);
+  }
+}
+
+SMOL_AVX2 void q4_K_rows_one_token(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t n,
+                                   float* y, int64_t r0, int64_t r1) {
+  const int64_t nb = n / kQK;
+  thread_local std::vector<uint8_t> acts;
+  if (acts.size() < static_cast<size_t>(nb * q4lane::kBytes)) {
+    acts.resize(static_cast<size_t>(nb * q4lane::kBytes));
+  }
+  for (int64_t i = 0; i < nb; ++i)
+    to_q4_K_lanes(x + i * q8k::kBytes, acts.data() + i * q4lane::kBytes);
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * w_stride;
+    __m256 acc = _mm256_setzero_ps();
+    __m128 acc_m = _mm_setzero_ps();
+    for (int64_t i = 0; i < nb; ++i) {
+      prefetch_ahead(row + i * q4k::kBytes, q4k::kBytes);
+      q4_K_block_lanes(row + i * q4k::kBytes, acts.data() + i * q4lane::kBytes, acc, acc_m);
+    }
+    y[r] = q4_K_result(acc, acc_m);
+  }
+}
+
+SMOL_AVX2 void q6_K_rows_one_token(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t n,
+                                   float* y, int64_t r0, int64_t r1) {
+  for (int64_t r = r0; r < r1; ++r) {
+    const uint8_t* row = w + r * w_stride;
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t i = 0; i < n / kQK; ++i) {
+      prefetch_ahead(row + i * q6k::kBytes, q6k::kBytes);
+      q6_K_block(row + i * q6k::kBytes, x + i * q8k::kBytes, acc);
+    }
+    y[r] = hsum_ps(acc);
+  }
 }
 
 SMOL_AVX2 float dot_q8_0_avx2(int64_t n, const void* wv, const void* av) {
@@ -259,23 +387,6 @@ SMOL_AVX2 inline void chunk_isums(__m256i q, __m256i sc, const uint8_t* x, int64
   }
 }
 
-// vpshufb patterns that broadcast s16 word j of each 128-bit lane to the whole lane.
-struct WordBroadcast {
-  alignas(32) uint8_t b[8][32];
-};
-constexpr WordBroadcast make_word_broadcast() {
-  WordBroadcast w{};
-  for (int j = 0; j < 8; ++j) {
-    for (int i = 0; i < 32; ++i) w.b[j][i] = static_cast<uint8_t>(2 * j + (i & 1));
-  }
-  return w;
-}
-constexpr WordBroadcast kWordBroadcast = make_word_broadcast();
-SMOL_AVX2 inline __m256i word_broadcast(__m256i v, int j) {
-  return _mm256_shuffle_epi8(
-      v, _mm256_load_si256(reinterpret_cast<const __m256i*>(kWordBroadcast.b[j])));
-}
-
 template <int T>
 SMOL_AVX2 void q4_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
                               float* y, int64_t y_stride) {
@@ -295,10 +406,10 @@ SMOL_AVX2 void q4_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
     for (int c = 0; c < 4; ++c) {
       const __m256i q = loadu256(wb + q4k::kQs + 32 * c);
       const uint8_t* q8 = a + q8k::kQs + 64 * c;
-      chunk_isums<T>(_mm256_and_si256(q, low4), word_broadcast(sc_words, 2 * c), q8, x_stride,
-                     isum);
+      chunk_isums<T>(_mm256_and_si256(q, low4), shuffle_words(sc_words, kWordBroadcast[2 * c]), q8,
+                     x_stride, isum);
       chunk_isums<T>(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
-                     word_broadcast(sc_words, 2 * c + 1), q8 + 32, x_stride, isum);
+                     shuffle_words(sc_words, kWordBroadcast[2 * c + 1]), q8 + 32, x_stride, isum);
     }
     const float d = f16c_load(wb + q4k::kD), dmin = f16c_load(wb + q4k::kDmin);
     for (int t = 0; t < T; ++t) {
@@ -306,7 +417,7 @@ SMOL_AVX2 void q4_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
       const float da = load_f32(at + q8k::kD);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
       const __m256 mins =
-          _mm256_zextps128_ps256(_mm_cvtepi32_ps(q4_K_min_terms(s.m, at + q8k::kBsums)));
+          _mm256_zextps128_ps256(_mm_cvtepi32_ps(q4_K_min_terms(s.m, q8_K_sub_sums(at))));
       acc[t] = _mm256_fnmadd_ps(mins, _mm256_set1_ps(dmin * da), acc[t]);
     }
   }
@@ -322,9 +433,7 @@ SMOL_AVX2 void q6_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* wb = w + i * q6k::kBytes;
     const uint8_t* a = x + i * q8k::kBytes;
-    const auto* sc = reinterpret_cast<const int8_t*>(wb + q6k::kScales);
-    const __m256i sc16 =
-        _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(sc)));
+    const __m256i sc16 = _mm256_cvtepi8_epi16(loadu128(wb + q6k::kScales));
     // (q6 - 32)·a: the -32 as 32·Σ_g sc_g·bsums_g, subtracted in s32.
     __m256i isum[T];
     for (int t = 0; t < T; ++t) {
@@ -333,20 +442,17 @@ SMOL_AVX2 void q6_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
           _mm256_slli_epi32(_mm256_madd_epi16(loadu256(a + t * x_stride + q8k::kBsums), sc16), 5));
     }
     for (int h = 0; h < 2; ++h) {
+      const __m256i sch = q6_K_half_scales(sc16, h);
       const __m256i qh = loadu256(wb + q6k::kQh + 32 * h);
+      const uint8_t* q8 = a + q8k::kQs + 128 * h;
       for (int k = 0; k < 2; ++k) {
         const __m256i ql = loadu256(wb + q6k::kQl + 64 * h + 32 * k);
         // quarter k: low nibbles; quarter 2+k: high nibbles.
-        const int qa = k, qb = 2 + k;
-        const int ga = 8 * h + 2 * qa, gb = 8 * h + 2 * qb;  // first of the two groups covered
-        const uint8_t* q8 = a + q8k::kQs + 128 * h;
-        chunk_isums<T>(_mm256_or_si256(_mm256_and_si256(ql, low4), q6_K_high(qh, qa)),
-                       _mm256_set_m128i(_mm_set1_epi16(sc[ga + 1]), _mm_set1_epi16(sc[ga])),
-                       q8 + 32 * qa, x_stride, isum);
+        chunk_isums<T>(_mm256_or_si256(_mm256_and_si256(ql, low4), q6_K_high(qh, k)),
+                       shuffle_words(sch, kWordPairs[k]), q8 + 32 * k, x_stride, isum);
         chunk_isums<T>(
-            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4), low4), q6_K_high(qh, qb)),
-            _mm256_set_m128i(_mm_set1_epi16(sc[gb + 1]), _mm_set1_epi16(sc[gb])), q8 + 32 * qb,
-            x_stride, isum);
+            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql, 4), low4), q6_K_high(qh, 2 + k)),
+            shuffle_words(sch, kWordPairs[2 + k]), q8 + 32 * (2 + k), x_stride, isum);
       }
     }
     const float d = f16c_load(wb + q6k::kD);
@@ -361,12 +467,16 @@ SMOL_AVX2 void q6_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
 using TileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t);
 
 // Rows [r0, r1) against tokens [t0, t1). One token is a matvec: the dot kernel, no decode buffer.
-template <float (*Dot)(int64_t, const void*, const void*), TileFn Tile4, TileFn Tile3, TileFn Tile2>
+using OneTokenFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t,
+                            int64_t);
+
+template <float (*Dot)(int64_t, const void*, const void*), OneTokenFn OneToken, TileFn Tile4,
+          TileFn Tile3, TileFn Tile2>
 SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t* x,
                                int64_t x_stride, int64_t n, float* y, int64_t y_stride, int64_t r0,
                                int64_t r1, int64_t t0, int64_t t1) {
   if (t1 - t0 == 1) {
-    gemm_by_rows(Dot, w, w_stride, x, x_stride, n, y, y_stride, r0, r1, t0, t1);
+    OneToken(w, w_stride, x + t0 * x_stride, n, y + t0 * y_stride, r0, r1);
     return;
   }
   const int64_t nb = n / kQK;
@@ -428,8 +538,10 @@ const KernelTable& avx2_kernels() {
       dot_q8_0_avx2,
       dot_f16_avx2,
       dot_f32_avx2,
-      gemm_tiled_avx2<dot_q4_K_avx2, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>, q4_K_tile_avx2<2>>,
-      gemm_tiled_avx2<dot_q6_K_avx2, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>, q6_K_tile_avx2<2>>,
+      gemm_tiled_avx2<dot_q4_K_avx2, q4_K_rows_one_token, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>,
+                      q4_K_tile_avx2<2>>,
+      gemm_tiled_avx2<dot_q6_K_avx2, q6_K_rows_one_token, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>,
+                      q6_K_tile_avx2<2>>,
       gemm_rows<dot_q8_0_avx2>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
