@@ -387,37 +387,49 @@ SMOL_AVX2 inline void chunk_isums(__m256i q, __m256i sc, const uint8_t* x, int64
   }
 }
 
+// Tokens in the lane layout (q4lane, made once per token block by q4_K_lane_acts): per chunk the
+// weights are decoded once (two shifts, two ANDs, one scale shuffle) and each token takes two
+// vpmaddubsw, one s16 add and one vpmaddwd, as q4_K_block_lanes does.
 template <int T>
 SMOL_AVX2 void q4_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, int64_t x_stride,
                               float* y, int64_t y_stride) {
   const __m256i low4 = _mm256_set1_epi8(0x0f);
+  const __m256i shifts = _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4);
   // AVX2 has 16 ymm registers: T sums, T accumulators and the chunk in flight. The min term goes
   // into the same accumulator (lanes 0-3), so nothing spills.
   __m256 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm256_setzero_ps();
   for (int64_t i = 0; i < nb; ++i) {
     const uint8_t* wb = w + i * q4k::kBytes;
-    const uint8_t* a = x + i * q8k::kBytes;
+    const uint8_t* a = x + i * q4lane::kBytes;
     const Q4KScales s = unpack_q4_K_scales(wb + q4k::kScales);
     const __m256i sc_words = _mm256_broadcastsi128_si256(
         _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<long long>(s.sc))));
     __m256i isum[T];
     for (int t = 0; t < T; ++t) isum[t] = _mm256_setzero_si256();
     for (int c = 0; c < 4; ++c) {
-      const __m256i q = loadu256(wb + q4k::kQs + 32 * c);
-      const uint8_t* q8 = a + q8k::kQs + 64 * c;
-      chunk_isums<T>(_mm256_and_si256(q, low4), shuffle_words(sc_words, kWordBroadcast[2 * c]), q8,
-                     x_stride, isum);
-      chunk_isums<T>(_mm256_and_si256(_mm256_srli_epi16(q, 4), low4),
-                     shuffle_words(sc_words, kWordBroadcast[2 * c + 1]), q8 + 32, x_stride, isum);
+      const __m256i qa = _mm256_broadcastsi128_si256(loadu128(wb + q4k::kQs + 32 * c));
+      const __m256i qb = _mm256_broadcastsi128_si256(loadu128(wb + q4k::kQs + 32 * c + 16));
+      const __m256i wa = _mm256_and_si256(_mm256_srlv_epi32(qa, shifts), low4);
+      const __m256i wbv = _mm256_and_si256(_mm256_srlv_epi32(qb, shifts), low4);
+      const __m256i sc = shuffle_words(sc_words, kWordPairs[c]);
+      for (int t = 0; t < T; ++t) {
+        const uint8_t* at = a + t * x_stride + 64 * c;
+        const __m256i p = _mm256_add_epi16(_mm256_maddubs_epi16(wa, loadu256(at)),
+                                           _mm256_maddubs_epi16(wbv, loadu256(at + 32)));
+        isum[t] = _mm256_add_epi32(isum[t], _mm256_madd_epi16(p, sc));
+        // Keeps the running sum: GCC otherwise re-associates the products of a block into a
+        // tree, which needs more than AVX2's 16 ymm registers and spills.
+        asm("" : "+x"(isum[t]));
+      }
     }
     const float d = f16c_load(wb + q4k::kD), dmin = f16c_load(wb + q4k::kDmin);
     for (int t = 0; t < T; ++t) {
       const uint8_t* at = a + t * x_stride;
-      const float da = load_f32(at + q8k::kD);
+      const float da = load_f32(at + q4lane::kD);
       acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum[t]), _mm256_set1_ps(d * da), acc[t]);
-      const __m256 mins =
-          _mm256_zextps128_ps256(_mm_cvtepi32_ps(q4_K_min_terms(s.m, q8_K_sub_sums(at))));
+      const __m256 mins = _mm256_zextps128_ps256(_mm_cvtepi32_ps(q4_K_min_terms(
+          s.m, _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + q4lane::kSubSums)))));
       acc[t] = _mm256_fnmadd_ps(mins, _mm256_set1_ps(dmin * da), acc[t]);
     }
   }
@@ -466,12 +478,39 @@ SMOL_AVX2 void q6_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
 
 using TileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t);
 
-// Rows [r0, r1) against tokens [t0, t1). One token is a matvec: the dot kernel, no decode buffer.
+// The activations a row tile reads for tokens [t0, t1): Q4_K's in the lane layout (a grow-only
+// buffer of the calling thread), Q6_K's as they are.
+struct TileActs {
+  const uint8_t* x;
+  int64_t x_stride;
+};
+using TileActsFn = TileActs (*)(const uint8_t*, int64_t, int64_t, int64_t, int64_t);
+SMOL_AVX2 TileActs q4_K_lane_acts(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
+                                  int64_t t1) {
+  thread_local std::vector<uint8_t> buf;
+  const int64_t stride = nb * q4lane::kBytes;
+  if (buf.size() < static_cast<size_t>((t1 - t0) * stride)) {
+    buf.resize(static_cast<size_t>((t1 - t0) * stride));
+  }
+  for (int64_t t = t0; t < t1; ++t) {
+    for (int64_t i = 0; i < nb; ++i) {
+      to_q4_K_lanes(x + t * x_stride + i * q8k::kBytes,
+                    buf.data() + (t - t0) * stride + i * q4lane::kBytes);
+    }
+  }
+  return {buf.data(), stride};
+}
+SMOL_AVX2 TileActs plain_acts(const uint8_t* x, int64_t x_stride, int64_t /*nb*/, int64_t t0,
+                              int64_t /*t1*/) {
+  return {x + t0 * x_stride, x_stride};
+}
+
+// Rows [r0, r1) against tokens [t0, t1). One token is a matvec (OneToken: streams the rows).
 using OneTokenFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t,
                             int64_t);
 
-template <float (*Dot)(int64_t, const void*, const void*), OneTokenFn OneToken, TileFn Tile4,
-          TileFn Tile3, TileFn Tile2>
+template <OneTokenFn OneToken, TileActsFn Acts, TileFn Tile4, TileFn Tile3, TileFn Tile2,
+          TileFn Tile1>
 SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t* x,
                                int64_t x_stride, int64_t n, float* y, int64_t y_stride, int64_t r0,
                                int64_t r1, int64_t t0, int64_t t1) {
@@ -484,27 +523,29 @@ SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t
   // the group's rows, the group's rows in L2 across the token block's tiles.
   for (int64_t tb = t0; tb < t1; tb += kTokenBlock) {
     const int64_t te = std::min(tb + kTokenBlock, t1);
+    const TileActs acts = Acts(x, x_stride, nb, tb, te);
+    auto x_at = [&](int64_t t) { return acts.x + (t - tb) * acts.x_stride; };
     for (int64_t g = r0; g < r1; g += kRowGroup) {
       const int64_t ge = std::min(g + kRowGroup, r1);
       int64_t t = tb;
       for (; t + kTileTokens <= te; t += kTileTokens) {
         for (int64_t r = g; r < ge; ++r) {
-          Tile4(w + r * w_stride, nb, x + t * x_stride, x_stride, y + t * y_stride + r, y_stride);
+          Tile4(w + r * w_stride, nb, x_at(t), acts.x_stride, y + t * y_stride + r, y_stride);
         }
       }
-      const uint8_t* xt = x + t * x_stride;
+      const uint8_t* xt = x_at(t);
       for (int64_t r = g; r < ge; ++r) {
         const uint8_t* row = w + r * w_stride;
         float* yt = y + t * y_stride + r;
         switch (te - t) {
           case 3:
-            Tile3(row, nb, xt, x_stride, yt, y_stride);
+            Tile3(row, nb, xt, acts.x_stride, yt, y_stride);
             break;
           case 2:
-            Tile2(row, nb, xt, x_stride, yt, y_stride);
+            Tile2(row, nb, xt, acts.x_stride, yt, y_stride);
             break;
           case 1:
-            yt[0] = Dot(n, row, xt);
+            Tile1(row, nb, xt, acts.x_stride, yt, y_stride);
             break;
           default:
             break;
@@ -538,10 +579,10 @@ const KernelTable& avx2_kernels() {
       dot_q8_0_avx2,
       dot_f16_avx2,
       dot_f32_avx2,
-      gemm_tiled_avx2<dot_q4_K_avx2, q4_K_rows_one_token, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>,
-                      q4_K_tile_avx2<2>>,
-      gemm_tiled_avx2<dot_q6_K_avx2, q6_K_rows_one_token, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>,
-                      q6_K_tile_avx2<2>>,
+      gemm_tiled_avx2<q4_K_rows_one_token, q4_K_lane_acts, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>,
+                      q4_K_tile_avx2<2>, q4_K_tile_avx2<1>>,
+      gemm_tiled_avx2<q6_K_rows_one_token, plain_acts, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>,
+                      q6_K_tile_avx2<2>, q6_K_tile_avx2<1>>,
       gemm_rows<dot_q8_0_avx2>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
