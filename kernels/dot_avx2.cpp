@@ -2,8 +2,11 @@
 // inline in a header, so no generic code is ever compiled for AVX2 (no ODR hazard).
 //
 // K-quant dots follow the classic recipe: maddubs (u8 weights × s8 activations -> s16 pairs,
-// never saturating: 2·63·127 < 32767), madd with the 16-bit sub-block scale (-> s32), one float
-// FMA per super-block.
+// never saturating: 2·63·127 < 32767), madd with the 16-bit sub-block scales (-> s32), one float
+// FMA per super-block (two for Q4_K: the mins). Without VNNI the vector pipes are the limit on a
+// Zen 3 (decode's matvec runs at about the DRAM's read speed), so what counts is instructions
+// per block: Q4_K reads its activations in a lane layout that lets one madd serve two
+// sub-blocks (q4lane), and every scale vector is shuffled from one register.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -366,9 +369,8 @@ SMOL_AVX2 void quantize_q8_K_avx2(const float* x, void* y, int64_t n) {
 // each weight row once per token. The tiles decode each 32-weight chunk of a block once, with
 // its scale, and apply it to T tokens before the next chunk (chunk, scale and T sums stay in
 // registers: 2 of 3 loads per maddubs go away). The driver sweeps groups of rows against tiles
-// of tokens (gemm_tiled_avx2). Per token the integer sums and the float steps are the dot
-// kernels'. On Zen 4 the tile runs at ~16 cycles per token and Q4_K block, the rate of its 16
-// ymm multiplies (vpmaddubsw + vpmaddwd); without VNNI there is no cheaper recipe.
+// of tokens (gemm_tiled_avx2). Per token the integer sums are the dot kernels'; Q4_K adds its
+// mins into the same float accumulator.
 constexpr int kTileTokens = 4;
 constexpr int64_t kTokenBlock = 64;
 constexpr int64_t kRowGroup = 16;
