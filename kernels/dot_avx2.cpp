@@ -588,6 +588,7 @@ const KernelTable& avx2_kernels() {
       gemm_rows<dot_q8_0_avx2>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
+      true,
   };
   return table;
 }

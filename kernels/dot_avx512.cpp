@@ -688,6 +688,7 @@ const KernelTable& avx512_kernels() {
       gemm_rows<dot_q8_0_avx512>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
+      false,
   };
   return table;
 }

@@ -117,6 +117,7 @@ const KernelTable& scalar_kernels() {
       gemm_ref<dot_q8_0_ref>,
       gemm_ref<dot_f16_bytes>,
       gemm_ref<dot_f32_bytes>,
+      false,
   };
   return table;
 }

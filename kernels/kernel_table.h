@@ -31,6 +31,11 @@ struct KernelTable {
   GemmFn gemm_q8_0;
   GemmFn gemm_f16;
   GemmFn gemm_f32;
+  // Decode (one token) hands rows out in chunks from a shared counter instead of one even range
+  // per thread. On the Zen 3 the AVX2 tier's threads finish matvecs apart (9.5% of decode in
+  // spin-waits) and chunks gained 2-4%; on the Zen 4 chunks of 64-256 rows cost the AVX-512
+  // row pairs 5-11% (docs/performance.md, sessions 6 and 8).
+  bool decode_shared_rows;
 };
 
 const KernelTable& scalar_kernels();

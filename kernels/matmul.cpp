@@ -24,6 +24,9 @@ namespace {
 constexpr int kCblasRowMajor = 101, kCblasNoTrans = 111, kCblasTrans = 112;
 // Thread row ranges are multiples of this, so tiled kernels see whole row tiles.
 constexpr int64_t kRowGrain = 16;
+// Chunks per thread when decode shares its rows (KernelTable::decode_shared_rows): the last chunk
+// bounds how long one thread can wait for the other. 16 gained 2.5% end to end, 8 nothing.
+constexpr int64_t kSharedChunks = 16;
 
 std::atomic<int> g_threads{0};  // 0: OpenMP's default
 
@@ -74,6 +77,15 @@ void run(QuantType type, const void* wv, int64_t rows, int64_t cols, const float
 
   const int64_t max_threads = std::max<int64_t>(1, (rows + kRowGrain - 1) / kRowGrain);
   const int team = static_cast<int>(std::min<int64_t>(num_threads(), max_threads));
+  const uint8_t* acts = scratch != nullptr ? scratch : xq;
+  auto rows_of = [&](int64_t r0, int64_t r1) {
+    plan.fn(w, w_stride, acts, x_stride, cols, y, rows, r0, r1, 0, n);
+  };
+  // Shared rows: kSharedChunks chunks per thread, whole row tiles each.
+  const bool shared_rows = n == 1 && k.decode_shared_rows;
+  const int64_t shared_chunk = std::max<int64_t>(
+      kRowGrain, (rows / (team * kSharedChunks) + kRowGrain - 1) / kRowGrain * kRowGrain);
+  std::atomic<int64_t> next_row{0};
 #pragma omp parallel num_threads(team)
   {
     if (scratch != nullptr) {
@@ -88,13 +100,17 @@ void run(QuantType type, const void* wv, int64_t rows, int64_t cols, const float
       }
       // implicit barrier: every thread needs every token's activations
     }
-    const int64_t id = omp_get_thread_num(), nt = omp_get_num_threads();
-    const int64_t per = (rows + nt - 1) / nt;
-    const int64_t chunk = (per + kRowGrain - 1) / kRowGrain * kRowGrain;
-    const int64_t r0 = std::min(rows, id * chunk), r1 = std::min(rows, r0 + chunk);
-    if (r0 < r1) {
-      plan.fn(w, w_stride, scratch != nullptr ? scratch : xq, x_stride, cols, y, rows, r0, r1, 0,
-              n);
+    if (shared_rows) {
+      for (int64_t r0 = next_row.fetch_add(shared_chunk, std::memory_order_relaxed); r0 < rows;
+           r0 = next_row.fetch_add(shared_chunk, std::memory_order_relaxed)) {
+        rows_of(r0, std::min(rows, r0 + shared_chunk));
+      }
+    } else {
+      const int64_t id = omp_get_thread_num(), nt = omp_get_num_threads();
+      const int64_t per = (rows + nt - 1) / nt;
+      const int64_t chunk = (per + kRowGrain - 1) / kRowGrain * kRowGrain;
+      const int64_t r0 = std::min(rows, id * chunk), r1 = std::min(rows, r0 + chunk);
+      if (r0 < r1) rows_of(r0, r1);
     }
   }
 }
