@@ -49,10 +49,11 @@ SMOL_AVX2 inline __m128i loadu128(const uint8_t* p) {
   return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
 }
 
-// vpshufb patterns over s16 words: word j of each 128-bit lane to the whole lane (Q4_K: one
-// scale per 32-weight chunk), and word 2q to lane 0 and 2q+1 to lane 1 (Q6_K: one scale per 16).
-// Broadcasting a scale with set1 from a general register costs a transfer and a shuffle each
-// (16 per Q6_K block); these shuffle one vector that holds them all.
+// vpshufb patterns over s16 words (in-lane, so the words sit in both 128-bit lanes): word 2q to
+// all of lane 0, word 2q+1 to all of lane 1. They spread Q6_K's group scales (one per 16 weights, a
+// lane each) and, in the Q4_K lane layout, sub-block 2q's scale beside 2q+1's. Setting each scale
+// from a general register cost a transfer and a shuffle apiece (16 per Q6_K block); these shuffle
+// one vector holding all.
 struct WordPattern {
   alignas(32) uint8_t b[32];
 };
@@ -63,9 +64,6 @@ constexpr WordPattern word_pattern(int lane0_word, int lane1_word) {
   }
   return w;
 }
-constexpr WordPattern kWordBroadcast[8] = {
-    word_pattern(0, 0), word_pattern(1, 1), word_pattern(2, 2), word_pattern(3, 3),
-    word_pattern(4, 4), word_pattern(5, 5), word_pattern(6, 6), word_pattern(7, 7)};
 constexpr WordPattern kWordPairs[4] = {word_pattern(0, 1), word_pattern(2, 3), word_pattern(4, 5),
                                        word_pattern(6, 7)};
 SMOL_AVX2 inline __m256i shuffle_words(__m256i v, const WordPattern& p) {
