@@ -16,6 +16,7 @@
 
 #include "block_io.h"
 #include "kernel_table.h"
+#include "prefetch.h"
 
 #define SMOL_AVX2 __attribute__((target("avx2,fma,f16c")))
 
@@ -217,17 +218,6 @@ SMOL_AVX2 float dot_q6_K_avx2(int64_t n, const void* wv, const void* av) {
   __m256 acc = _mm256_setzero_ps();
   for (int64_t i = 0; i < n / kQK; ++i, w += q6k::kBytes, a += q8k::kBytes) q6_K_block(w, a, acc);
   return hsum_ps(acc);
-}
-
-// Decode streams the weights once. Without software prefetch the AVX2 matvec on a Zen 3 (no
-// AVX-512) streamed at 0.68-0.77 of the machine's read; asking for the bytes 2 KiB ahead of every
-// block took it to 0.80-0.92 (docs/performance.md, session 8). Rows are contiguous, so this runs
-// on into the next row; a prefetch never faults, also past the end of the tensor.
-constexpr int64_t kPrefetchAhead = 2048;
-SMOL_AVX2 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
-  for (int64_t o = 0; o < bytes; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + o), _MM_HINT_T0);
-  }
 }
 
 SMOL_AVX2 void q4_K_rows_one_token(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t n,

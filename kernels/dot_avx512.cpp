@@ -38,6 +38,7 @@
 #include "block_io.h"
 #include "gemm_avx512.h"
 #include "kernel_table.h"
+#include "prefetch.h"
 
 #define SMOL_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,avx2,fma,f16c")))
 
@@ -64,18 +65,6 @@ SMOL_AVX512 inline float hsum128(__m128 m) {
 }
 
 // ---- Shared by Q4_K and Q6_K -----------------------------------------------------------------
-
-// Decode streams the weights once. On a 16-core Xeon the hardware prefetcher alone left each core
-// at ~6 GB/s (half of what one core can read); asking for the bytes 2 KiB ahead of every block
-// took 4-thread decode from 12-15 to 16-20 tok/s (docs/performance.md, thread scaling), and costs
-// nothing measurable on Zen 4. Rows are contiguous, so this runs on into the next row; a prefetch
-// never faults, also past the end of the tensor.
-constexpr int64_t kPrefetchAhead = 2048;
-SMOL_AVX512 inline void prefetch_ahead(const uint8_t* block, int64_t bytes) {
-  for (int64_t o = 0; o < bytes; o += 64) {
-    _mm_prefetch(reinterpret_cast<const char*>(block + kPrefetchAhead + o), _MM_HINT_T0);
-  }
-}
 
 // Σ sc·(q·a) over one block, in s32 lanes: Pc = vpdpbusd(q[c], activations 64c..64c+63), then
 // pack(P0, P1) and pack(P2, P3) against the s16 scales sc[0], sc[1]. vpackssdw interleaves its
