@@ -83,7 +83,8 @@ SMOL_AVX2 inline __m128i q4_K_min_terms(uint64_t mins, __m128i sub_sums) {
                         sub_sums);
 }
 
-// Decode's Q4_K activations, laid out once per call so that one vpmaddwd serves two sub-blocks:
+// Decode's Q4_K activations, laid out once per row-kernel call (with shared rows, once per chunk
+// of at least 16 rows) so that one vpmaddwd serves two sub-blocks:
 // chunk c (weights 64c..64c+63: sub-blocks 2c and 2c+1) as A_c = [a(2c, 0..15) | a(2c+1, 0..15)]
 // and B_c = [a(2c, 16..31) | a(2c+1, 16..31)] (a(j, k): activation k of sub-block j), then the
 // 8 sub-block sums, then d_a.
