@@ -15,8 +15,12 @@ command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 
 case "$flavour" in
   release) dir=build; opts=(-DCMAKE_BUILD_TYPE=Release) ;;
+  # -O1 -g1 (line tables only): what the sanitizers' docs advise, and half the compile time
+  # of -O2 -g on a 2-core CI machine (8.6 instead of 16 min; the tests take 20 s longer).
   asan) dir=build-asan; opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMOL_SANITIZE=ON
-                              -DSMOL_BUILD_BENCHMARKS=OFF) ;;
+                              -DSMOL_BUILD_BENCHMARKS=OFF
+                              "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
+                              "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG") ;;
   fuzz) dir=build-fuzz; opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMOL_FUZZ=ON
                               -DSMOL_BUILD_TESTS=OFF -DSMOL_BUILD_BENCHMARKS=OFF
                               -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++)
