@@ -16,7 +16,7 @@ command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
 case "$flavour" in
   release) dir=build; opts=(-DCMAKE_BUILD_TYPE=Release) ;;
   # -O1 -g1 (line tables only): what the sanitizers' docs advise, and half the compile time
-  # of -O2 -g on a 2-core CI machine (8.6 instead of 16 min; the tests take 20 s longer).
+  # of -O2 -g on a 2-core CI machine (8.6 instead of 16 min; the tests take 0.3-0.9 min longer).
   asan) dir=build-asan; opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMOL_SANITIZE=ON
                               -DSMOL_BUILD_BENCHMARKS=OFF
                               "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g1 -DNDEBUG"
