@@ -83,8 +83,8 @@ SMOL_AVX2 inline __m128i q4_K_min_terms(uint64_t mins, __m128i sub_sums) {
                         sub_sums);
 }
 
-// Decode's Q4_K activations, laid out once per row-kernel call (with shared rows, once per chunk
-// of at least 16 rows) so that one vpmaddwd serves two sub-blocks:
+// The Q4_K kernels' activations, laid out once per matvec / matmul call (KernelTable::q4_K_acts)
+// so that one vpmaddwd serves two sub-blocks:
 // chunk c (weights 64c..64c+63: sub-blocks 2c and 2c+1) as A_c = [a(2c, 0..15) | a(2c+1, 0..15)]
 // and B_c = [a(2c, 16..31) | a(2c+1, 16..31)] (a(j, k): activation k of sub-block j), then the
 // 8 sub-block sums, then d_a.
@@ -221,22 +221,17 @@ SMOL_AVX2 float dot_q6_K_avx2(int64_t n, const void* wv, const void* av) {
   return hsum_ps(acc);
 }
 
+// x: one token's activations in the lane layout (q4_K_lane_acts).
 SMOL_AVX2 void q4_K_rows_one_token(const uint8_t* w, int64_t w_stride, const uint8_t* x, int64_t n,
                                    float* y, int64_t r0, int64_t r1) {
   const int64_t nb = n / kQK;
-  thread_local std::vector<uint8_t> acts;
-  if (acts.size() < static_cast<size_t>(nb * q4lane::kBytes)) {
-    acts.resize(static_cast<size_t>(nb * q4lane::kBytes));
-  }
-  for (int64_t i = 0; i < nb; ++i)
-    to_q4_K_lanes(x + i * q8k::kBytes, acts.data() + i * q4lane::kBytes);
   for (int64_t r = r0; r < r1; ++r) {
     const uint8_t* row = w + r * w_stride;
     __m256 acc = _mm256_setzero_ps();
     __m128 acc_m = _mm_setzero_ps();
     for (int64_t i = 0; i < nb; ++i) {
       prefetch_ahead(row + i * q4k::kBytes, q4k::kBytes);
-      q4_K_block_lanes(row + i * q4k::kBytes, acts.data() + i * q4lane::kBytes, acc, acc_m);
+      q4_K_block_lanes(row + i * q4k::kBytes, x + i * q4lane::kBytes, acc, acc_m);
     }
     y[r] = q4_K_result(acc, acc_m);
   }
@@ -378,7 +373,7 @@ SMOL_AVX2 inline void chunk_isums(__m256i q, __m256i sc, const uint8_t* x, int64
   }
 }
 
-// Tokens in the lane layout (q4lane, made once per token block by q4_K_lane_acts): per chunk the
+// Tokens in the lane layout (q4lane, made once per call by q4_K_lane_acts): per chunk the
 // weights are decoded once (two shifts, two ANDs, one scale shuffle) and each token takes two
 // vpmaddubsw, one s16 add and one vpmaddwd, as q4_K_block_lanes does.
 template <int T>
@@ -469,39 +464,18 @@ SMOL_AVX2 void q6_K_tile_avx2(const uint8_t* w, int64_t nb, const uint8_t* x, in
 
 using TileFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t);
 
-// The activations a row tile reads for tokens [t0, t1): Q4_K's in the lane layout (a grow-only
-// buffer of the calling thread), Q6_K's as they are.
-struct TileActs {
-  const uint8_t* x;
-  int64_t x_stride;
-};
-using TileActsFn = TileActs (*)(const uint8_t*, int64_t, int64_t, int64_t, int64_t);
-SMOL_AVX2 TileActs q4_K_lane_acts(const uint8_t* x, int64_t x_stride, int64_t nb, int64_t t0,
-                                  int64_t t1) {
-  thread_local std::vector<uint8_t> buf;
-  const int64_t stride = nb * q4lane::kBytes;
-  if (buf.size() < static_cast<size_t>((t1 - t0) * stride)) {
-    buf.resize(static_cast<size_t>((t1 - t0) * stride));
+// KernelTable::q4_K_acts: Q8_K blocks to the lane layout the Q4_K kernels read.
+SMOL_AVX2 void q4_K_lane_acts(const uint8_t* q8_K, uint8_t* out, int64_t n_blocks) {
+  for (int64_t i = 0; i < n_blocks; ++i) {
+    to_q4_K_lanes(q8_K + i * q8k::kBytes, out + i * q4lane::kBytes);
   }
-  for (int64_t t = t0; t < t1; ++t) {
-    for (int64_t i = 0; i < nb; ++i) {
-      to_q4_K_lanes(x + t * x_stride + i * q8k::kBytes,
-                    buf.data() + (t - t0) * stride + i * q4lane::kBytes);
-    }
-  }
-  return {buf.data(), stride};
-}
-SMOL_AVX2 TileActs plain_acts(const uint8_t* x, int64_t x_stride, int64_t /*nb*/, int64_t t0,
-                              int64_t /*t1*/) {
-  return {x + t0 * x_stride, x_stride};
 }
 
 // Rows [r0, r1) against tokens [t0, t1). One token is a matvec (OneToken: streams the rows).
 using OneTokenFn = void (*)(const uint8_t*, int64_t, const uint8_t*, int64_t, float*, int64_t,
                             int64_t);
 
-template <OneTokenFn OneToken, TileActsFn Acts, TileFn Tile4, TileFn Tile3, TileFn Tile2,
-          TileFn Tile1>
+template <OneTokenFn OneToken, TileFn Tile4, TileFn Tile3, TileFn Tile2, TileFn Tile1>
 SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t* x,
                                int64_t x_stride, int64_t n, float* y, int64_t y_stride, int64_t r0,
                                int64_t r1, int64_t t0, int64_t t1) {
@@ -514,14 +488,13 @@ SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t
   // the group's rows, the group's rows in L2 across the token block's tiles.
   for (int64_t tb = t0; tb < t1; tb += kTokenBlock) {
     const int64_t te = std::min(tb + kTokenBlock, t1);
-    const TileActs acts = Acts(x, x_stride, nb, tb, te);
-    auto x_at = [&](int64_t t) { return acts.x + (t - tb) * acts.x_stride; };
+    auto x_at = [&](int64_t t) { return x + t * x_stride; };
     for (int64_t g = r0; g < r1; g += kRowGroup) {
       const int64_t ge = std::min(g + kRowGroup, r1);
       int64_t t = tb;
       for (; t + kTileTokens <= te; t += kTileTokens) {
         for (int64_t r = g; r < ge; ++r) {
-          Tile4(w + r * w_stride, nb, x_at(t), acts.x_stride, y + t * y_stride + r, y_stride);
+          Tile4(w + r * w_stride, nb, x_at(t), x_stride, y + t * y_stride + r, y_stride);
         }
       }
       const uint8_t* xt = x_at(t);
@@ -530,13 +503,13 @@ SMOL_AVX2 void gemm_tiled_avx2(const uint8_t* w, int64_t w_stride, const uint8_t
         float* yt = y + t * y_stride + r;
         switch (te - t) {
           case 3:
-            Tile3(row, nb, xt, acts.x_stride, yt, y_stride);
+            Tile3(row, nb, xt, x_stride, yt, y_stride);
             break;
           case 2:
-            Tile2(row, nb, xt, acts.x_stride, yt, y_stride);
+            Tile2(row, nb, xt, x_stride, yt, y_stride);
             break;
           case 1:
-            Tile1(row, nb, xt, acts.x_stride, yt, y_stride);
+            Tile1(row, nb, xt, x_stride, yt, y_stride);
             break;
           default:
             break;
@@ -570,14 +543,16 @@ const KernelTable& avx2_kernels() {
       dot_q8_0_avx2,
       dot_f16_avx2,
       dot_f32_avx2,
-      gemm_tiled_avx2<q4_K_rows_one_token, q4_K_lane_acts, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>,
-                      q4_K_tile_avx2<2>, q4_K_tile_avx2<1>>,
-      gemm_tiled_avx2<q6_K_rows_one_token, plain_acts, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>,
-                      q6_K_tile_avx2<2>, q6_K_tile_avx2<1>>,
+      gemm_tiled_avx2<q4_K_rows_one_token, q4_K_tile_avx2<4>, q4_K_tile_avx2<3>, q4_K_tile_avx2<2>,
+                      q4_K_tile_avx2<1>>,
+      gemm_tiled_avx2<q6_K_rows_one_token, q6_K_tile_avx2<4>, q6_K_tile_avx2<3>, q6_K_tile_avx2<2>,
+                      q6_K_tile_avx2<1>>,
       gemm_rows<dot_q8_0_avx2>,
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
       true,
+      q4_K_lane_acts,
+      q4lane::kBytes,
   };
   return table;
 }

@@ -678,6 +678,8 @@ const KernelTable& avx512_kernels() {
       gemm_rows<dot_f16_bytes>,
       gemm_rows<dot_f32_bytes>,
       false,
+      nullptr,
+      0,
   };
   return table;
 }

@@ -118,6 +118,8 @@ const KernelTable& scalar_kernels() {
       gemm_ref<dot_f16_bytes>,
       gemm_ref<dot_f32_bytes>,
       false,
+      nullptr,
+      0,
   };
   return table;
 }

@@ -31,11 +31,16 @@ struct KernelTable {
   GemmFn gemm_q8_0;
   GemmFn gemm_f16;
   GemmFn gemm_f32;
-  // Decode (one token) hands rows out in chunks from a shared counter instead of one even range
-  // per thread. On the Zen 3 the AVX2 tier's threads finish matvecs apart (9.5% of decode in
-  // spin-waits) and chunks gained 2-4%; on the Zen 4 chunks of 64-256 rows cost the AVX-512
-  // row pairs 5-11% (docs/performance.md, sessions 6 and 8).
+  // Decode (one token) hands rows out in shrinking claims from a shared counter instead of one
+  // even range per thread. On the Zen 3 the AVX2 tier's threads finish matvecs apart (9.5% of
+  // decode in spin-waits) and shared rows gained 2-4%; on the Zen 4 chunks of 64-256 rows cost
+  // the AVX-512 row pairs 5-11% (docs/performance.md, sessions 6, 8 and 10).
   bool decode_shared_rows;
+  // Q4_K activations as this tier's gemm_q4_K reads them, made once per call from the Q8_K
+  // blocks (bytes per 256-element block; nullptr / 0: it reads Q8_K as it is). The AVX2 tier's
+  // lane layout lives here, so no row chunk or token block rebuilds it.
+  void (*q4_K_acts)(const uint8_t* q8_K, uint8_t* out, int64_t n_blocks);
+  int64_t q4_K_act_block_bytes;
 };
 
 const KernelTable& scalar_kernels();

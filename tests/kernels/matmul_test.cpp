@@ -1,6 +1,6 @@
-// matvec / matmul against a simple reference (quantize the activations with the scalar tier, one
-// reference dot per row and token), on every tier, odd row counts, row lengths up to 11008;
-// thread counts 1 and 2 give identical bits.
+// matvec / matmul / matmul_multi against a simple reference (quantize the activations with the
+// scalar tier, one reference dot per row and token), on every tier, odd row counts, row lengths up
+// to 11008; thread counts 1 and 2 give identical bits.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -164,6 +164,65 @@ TEST(MatrixKernels, DecodeRowsEqualTheDotKernel) {
       }
     }
   }
+}
+
+// matmul_multi (a layer's Q, K, V or gate and up in one call) gives every matrix exactly what a
+// call of its own gives it, with mixed weight types (so several activation formats in one call),
+// one token (decode's shared rows on AVX2) and several, on 1 and 2 threads.
+TEST(MatrixKernels, MultiEqualsOneCallPerMatrix) {
+  const int64_t cols = 768;
+  const std::vector<std::vector<std::pair<QuantType, int64_t>>> groups = {
+      {{QuantType::kQ4_K, 37}, {QuantType::kQ6_K, 20}, {QuantType::kQ8_0, 16}},
+      {{QuantType::kF16, 5}, {QuantType::kF32, 9}, {QuantType::kQ4_K, 300}, {QuantType::kQ4_K, 1}},
+      {{QuantType::kQ4_K, 64}, {QuantType::kQ4_K, 0}, {QuantType::kQ6_K, 33}}};
+  const int saved = num_threads();
+  for (size_t gi = 0; gi < groups.size(); ++gi) {
+    std::mt19937 rng(static_cast<unsigned>(gi + 11));
+    std::vector<std::vector<uint8_t>> w;
+    for (const auto& [type, rows] : groups[gi]) w.push_back(make_weights(rng, type, rows, cols));
+    for (int64_t n : {1, 3, 9}) {
+      const auto x = testing::random_floats(rng, cols * n, 1.0f);
+      for (Isa isa : {Isa::kScalar, Isa::kAvx2, Isa::kAvx512}) {
+        if (!isa_supported(isa)) continue;
+        IsaScope scope(isa);
+        for (int threads : {1, 2}) {
+          set_num_threads(threads);
+          std::vector<std::vector<float>> got, want;
+          std::vector<MatmulTarget> targets;
+          for (size_t j = 0; j < w.size(); ++j) {
+            const auto [type, rows] = groups[gi][j];
+            got.emplace_back(static_cast<size_t>(rows * n) + 1, -7.0f);  // +1: nothing past y
+            want.emplace_back(static_cast<size_t>(rows * n), 0.0f);
+            if (n == 1) {
+              matvec(type, w[j].data(), rows, cols, x.data(), want[j].data());
+            } else {
+              matmul(type, w[j].data(), rows, cols, x.data(), n, want[j].data());
+            }
+          }
+          for (size_t j = 0; j < w.size(); ++j) {
+            targets.push_back(
+                {groups[gi][j].first, w[j].data(), groups[gi][j].second, got[j].data()});
+          }
+          matmul_multi(targets, cols, x.data(), n);
+          for (size_t j = 0; j < w.size(); ++j) {
+            ASSERT_EQ(got[j].back(), -7.0f) << "wrote past matrix " << j;
+            got[j].pop_back();
+            if (groups[gi][j].first == QuantType::kF32 && n > 1) {
+              // OpenBLAS: its own threads may sum in another order from call to call.
+              for (size_t i = 0; i < got[j].size(); ++i) {
+                ASSERT_NEAR(got[j][i], want[j][i], 1e-4f * (1.0f + std::fabs(want[j][i])));
+              }
+              continue;
+            }
+            ASSERT_EQ(0, std::memcmp(got[j].data(), want[j].data(), got[j].size() * 4))
+                << isa_name(isa) << " group " << gi << " matrix " << j << " tokens " << n
+                << " threads " << threads;
+          }
+        }
+      }
+    }
+  }
+  set_num_threads(saved);
 }
 
 // Weights at any byte offset (GGUF tensors are 32-byte aligned, Q6_K blocks are 210 bytes) give

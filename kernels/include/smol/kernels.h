@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 #include "smol/result.h"
@@ -162,5 +163,19 @@ void matvec(QuantType type, const void* w, int64_t rows, int64_t cols, const flo
 // to float summation order.
 void matmul(QuantType type, const void* w, int64_t rows, int64_t cols, const float* x, int64_t n,
             float* y);
+
+// One weight matrix of matmul_multi: y is [n][rows].
+struct MatmulTarget {
+  QuantType type;
+  const void* w;
+  int64_t rows;
+  float* y;
+};
+
+// y_j[t] = W_j·x[t] for up to four matrices of `cols` columns that read the same input (a layer's
+// Q, K and V; gate and up). x is quantized once per format and one thread team works through
+// every matrix's rows, so no thread waits for the other at the end of each matrix. Every y_j
+// is bit for bit what matvec (n == 1) or matmul gives for W_j alone.
+void matmul_multi(std::span<const MatmulTarget> targets, int64_t cols, const float* x, int64_t n);
 
 }  // namespace smol::kernels
