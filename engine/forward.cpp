@@ -40,6 +40,13 @@ void linear(const WeightView& w, const float* x, int n, float* y) {
   }
 }
 
+// One projection of an input that several share (Q, K, V; gate, up), for kernels::matmul_multi:
+// the input is quantized once and the threads work through all of their rows in one go.
+kernels::MatmulTarget target(const WeightView& w, int64_t cols, float* y) {
+  SMOL_CHECK(w.cols == cols, "forward: projections of one input must share its width");
+  return {w.type, w.data, w.rows, y};
+}
+
 // Row `id` of a (possibly quantized) matrix as f32: the embedding lookup.
 void lookup_row(const WeightView& w, int32_t id, float* out) {
   const auto* base = static_cast<const uint8_t*>(w.data);
@@ -107,9 +114,12 @@ void forward(const Model& model, RunState& s, std::span<const Segment> segments,
     kernels::rms_norm_rows(s.x.data(), l.attn_norm, s.xn.data(), n, n_embd, c.rms_eps);
     emit("attn_norm", il, c.n_embd, s.xn.data());
 
-    linear(l.attn_q, s.xn.data(), n, s.q.data());  // [n][n_head][head_dim]
-    linear(l.attn_k, s.xn.data(), n, s.k.data());  // [n][n_head_kv][head_dim]
-    linear(l.attn_v, s.xn.data(), n, s.v.data());  // [n][n_head_kv][head_dim]
+    const kernels::MatmulTarget qkv[] = {
+        target(l.attn_q, n_embd, s.q.data()),  // [n][n_head][head_dim]
+        target(l.attn_k, n_embd, s.k.data()),  // [n][n_head_kv][head_dim]
+        target(l.attn_v, n_embd, s.v.data()),  // [n][n_head_kv][head_dim]
+    };
+    kernels::matmul_multi(qkv, n_embd, s.xn.data(), n);
     emit("q", il, c.n_q(), s.q.data());
     emit("k", il, c.n_kv(), s.k.data());
     emit("v", il, c.n_kv(), s.v.data());
@@ -147,8 +157,11 @@ void forward(const Model& model, RunState& s, std::span<const Segment> segments,
     kernels::rms_norm_rows(s.x.data(), l.ffn_norm, s.xn.data(), n, n_embd, c.rms_eps);
     emit("ffn_norm", il, c.n_embd, s.xn.data());
 
-    linear(l.ffn_gate, s.xn.data(), n, s.gate.data());  // [n][n_ff]
-    linear(l.ffn_up, s.xn.data(), n, s.up.data());      // [n][n_ff]
+    const kernels::MatmulTarget gate_up[] = {
+        target(l.ffn_gate, n_embd, s.gate.data()),  // [n][n_ff]
+        target(l.ffn_up, n_embd, s.up.data()),      // [n][n_ff]
+    };
+    kernels::matmul_multi(gate_up, n_embd, s.xn.data(), n);
     emit("ffn_gate", il, c.n_ff, s.gate.data());
     emit("ffn_up", il, c.n_ff, s.up.data());
     kernels::silu_mul(s.gate.data(), s.up.data(), s.gate.data(), int64_t{n} * c.n_ff);
