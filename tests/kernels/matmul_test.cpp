@@ -214,6 +214,7 @@ TEST(MatrixKernels, MultiEqualsOneCallPerMatrix) {
               }
               continue;
             }
+            if (got[j].empty()) continue;  // (memcmp wants real pointers, even for 0 bytes)
             ASSERT_EQ(0, std::memcmp(got[j].data(), want[j].data(), got[j].size() * 4))
                 << isa_name(isa) << " group " << gi << " matrix " << j << " tokens " << n
                 << " threads " << threads;
