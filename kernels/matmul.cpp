@@ -33,7 +33,7 @@ constexpr int64_t kRowGrain = 16;
 // (~3 us), while a call makes a few dozen claims, not thousands.
 constexpr int64_t kGuidedShare = 2;
 constexpr int64_t kMinClaimBytes = 32 * 1024;
-// The most matrices one call takes (a layer's Q, K and V).
+// The most matrices one call takes (a layer's Q, K and V are three).
 constexpr size_t kMaxTargets = 4;
 
 std::atomic<int> g_threads{0};  // 0: OpenMP's default
